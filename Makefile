@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Out-of-tree build of the gpup modules against an installed kernel's
+# headers:  make [KDIR=...]  /  make install  /  make lint
+# The test and demo entry points live in tools/testing/gpup/.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+GPUP_MOD_DIR := $(CURDIR)/drivers/gpup
+KBUILD_OPTS := -C $(KDIR) M=$(GPUP_MOD_DIR) CONFIG_GPUP_SIM=m
+CHECKPATCH ?= $(KDIR)/scripts/checkpatch.pl
+
+all: modules
+
+modules:
+	$(MAKE) $(KBUILD_OPTS) modules
+
+# W=1 and sparse over every source file, warnings are errors
+modules-strict:
+	$(MAKE) $(KBUILD_OPTS) clean
+	$(MAKE) $(KBUILD_OPTS) W=1 C=2 CHECKFLAGS="-Wsparse-error" \
+		KCFLAGS="-Werror" modules
+
+install: modules
+	$(MAKE) $(KBUILD_OPTS) modules_install
+	depmod -a $(notdir $(patsubst %/build,%,$(realpath $(KDIR))))
+
+clean:
+	$(MAKE) $(KBUILD_OPTS) clean
+
+lint:
+	$(CHECKPATCH) --strict --no-tree --quiet --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		-f $(shell git ls-files 'drivers/*.c' 'drivers/*.h' 'uapi/*.h')
+
+check:
+	tools/testing/gpup/gpup-check
+
+demo:
+	tools/testing/gpup/gpup-demo
+
+.PHONY: all modules modules-strict install clean lint check demo

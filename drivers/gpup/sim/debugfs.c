@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * debugfs: /sys/kernel/debug/gpup_sim/<vf>/{regs,vram} for inspection.
+ * "vram" reports the pages backing the VF and a content checksum that is
+ * equal on two VFs exactly when their VRAM contents are equal, which is
+ * what migration tests compare.
+ */
+#include <linux/bitmap.h>
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "gpup_sim.h"
+
+static struct dentry *gpup_debugfs_root;
+
+static const struct {
+	const char *name;
+	u32 off;
+} gpup_debugfs_regs[] = {
+	{ "ctrl", GPUP_REG_CTRL },
+	{ "status", GPUP_REG_STATUS },
+	{ "error", GPUP_REG_ERROR },
+	{ "error_head", GPUP_REG_ERROR_HEAD },
+	{ "int_status", GPUP_REG_INT_STATUS },
+	{ "int_mask", GPUP_REG_INT_MASK },
+	{ "ring_base_lo", GPUP_REG_RING_BASE_LO },
+	{ "ring_base_hi", GPUP_REG_RING_BASE_HI },
+	{ "ring_size", GPUP_REG_RING_SIZE },
+	{ "ring_head", GPUP_REG_RING_HEAD },
+	{ "ring_tail", GPUP_REG_RING_TAIL },
+	{ "fence", GPUP_REG_FENCE },
+	{ "fence_count", GPUP_REG_FENCE_COUNT },
+	{ "cmd_count", GPUP_REG_CMD_COUNT },
+};
+
+static int regs_show(struct seq_file *s, void *unused)
+{
+	struct gpup_vf *vf = s->private;
+	unsigned int i;
+
+	mutex_lock(&vf->lock);
+	for (i = 0; i < ARRAY_SIZE(gpup_debugfs_regs); i++)
+		seq_printf(s, "%-12s %#010x\n", gpup_debugfs_regs[i].name,
+			   gpup_regs_read(&vf->regs, vf->profile,
+					  gpup_debugfs_regs[i].off));
+	mutex_unlock(&vf->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(regs);
+
+static int vram_show(struct seq_file *s, void *unused)
+{
+	struct gpup_vf *vf = s->private;
+	struct gpup_vram *vram = &vf->vram;
+
+	seq_printf(s, "size_bytes      %llu\n", vram->size);
+	seq_printf(s, "pages_allocated %ld\n", atomic_long_read(&vram->allocated));
+	seq_printf(s, "pages_dirty     %u\n",
+		   bitmap_weight(vram->dirty, vram->npages));
+	seq_printf(s, "checksum        %#010x\n", gpup_vram_checksum(vram));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vram);
+
+void gpup_debugfs_add_vf(struct gpup_vf *vf)
+{
+	vf->debugfs = debugfs_create_dir(dev_name(vf->vdev.dev),
+					 gpup_debugfs_root);
+	debugfs_create_file("regs", 0400, vf->debugfs, vf, &regs_fops);
+	debugfs_create_file("vram", 0400, vf->debugfs, vf, &vram_fops);
+}
+
+void gpup_debugfs_remove_vf(struct gpup_vf *vf)
+{
+	debugfs_remove_recursive(vf->debugfs);
+	vf->debugfs = NULL;
+}
+
+void gpup_debugfs_init(void)
+{
+	gpup_debugfs_root = debugfs_create_dir("gpup_sim", NULL);
+}
+
+void gpup_debugfs_exit(void)
+{
+	debugfs_remove_recursive(gpup_debugfs_root);
+}

@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Sourced by the gpup test scripts: the one place that pins versions and
+# says where downloads and builds are cached (outside the clone).
+
+# Debian's 6.12 kernel: image and headers must be this exact pair.
+GPUP_DEB_KVER=6.12.117+deb12-amd64
+GPUP_DEB_PKGVER=6.12.117-1~deb12u1
+
+GPUP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+GPUP_CACHE=${GPUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gpup}
+GPUP_KSRC=$GPUP_CACHE/linux-source-6.12
+GPUP_DEBUG_BUILD=$GPUP_CACHE/kbuild-debug
+GPUP_DEB_ROOT=$GPUP_CACHE/debian-$GPUP_DEB_KVER
+GPUP_DEB_HEADERS=/usr/src/linux-headers-$GPUP_DEB_KVER
+export CCACHE_DIR=${CCACHE_DIR:-$GPUP_CACHE/ccache}
+
+gpup_log() { printf '[gpup %s] %s\n' "$(date +%T)" "$*" >&2; }
+gpup_die() { gpup_log "error: $*"; exit 1; }
