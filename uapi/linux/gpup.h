@@ -50,6 +50,8 @@ enum gpup_reg {
 	GPUP_REG_ENGINES	= 0x018,	/* RO  engines in the profile */
 	GPUP_REG_FEATURES	= 0x01c,	/* RO  GPUP_FEATURE_* */
 	GPUP_REG_SCRATCH0	= 0x020,	/* RW  four scratch registers */
+	GPUP_REG_SCRATCH1	= 0x024,
+	GPUP_REG_SCRATCH2	= 0x028,
 	GPUP_REG_SCRATCH3	= 0x02c,
 	GPUP_REG_CTRL		= 0x040,	/* RW  GPUP_CTRL_* */
 	GPUP_REG_STATUS		= 0x044,	/* RO  GPUP_STATUS_* */

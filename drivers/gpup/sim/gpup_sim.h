@@ -156,6 +156,7 @@ struct gpup_vf {
 	int irq_index;			/* VFIO_PCI_*_IRQ_INDEX in use, or -1 */
 	struct eventfd_ctx *intx_trigger;
 	struct eventfd_ctx *msi_trigger;
+	struct eventfd_ctx *req_trigger;	/* asks the user to release */
 	bool intx_masked;
 	struct dentry *debugfs;
 };

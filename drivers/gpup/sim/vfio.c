@@ -139,6 +139,7 @@ static void gpup_vf_close(struct vfio_device *vdev)
 
 	mutex_lock(&vf->lock);
 	gpup_vf_irqs_disable_locked(vf);
+	irq_set_trigger(&vf->req_trigger, NULL);
 	mutex_unlock(&vf->lock);
 	/* The next user finds the VF as after power-on, as vfio-pci does */
 	gpup_vf_reset(vf);
@@ -301,7 +302,8 @@ static int gpup_ioctl_irq_info(void __user *arg)
 		info.flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
 			     VFIO_IRQ_INFO_AUTOMASKED;
 		info.count = 1;
-	} else if (info.index == VFIO_PCI_MSI_IRQ_INDEX) {
+	} else if (info.index == VFIO_PCI_MSI_IRQ_INDEX ||
+		   info.index == VFIO_PCI_REQ_IRQ_INDEX) {
 		info.flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE;
 		info.count = 1;
 	}
@@ -311,7 +313,33 @@ static int gpup_ioctl_irq_info(void __user *arg)
 static int gpup_irq_count(unsigned int index)
 {
 	return index == VFIO_PCI_INTX_IRQ_INDEX ||
-	       index == VFIO_PCI_MSI_IRQ_INDEX ? 1 : 0;
+	       index == VFIO_PCI_MSI_IRQ_INDEX ||
+	       index == VFIO_PCI_REQ_IRQ_INDEX ? 1 : 0;
+}
+
+/* The device request interrupt: independent of the INTx/MSI mode */
+static int gpup_set_req_trigger_locked(struct gpup_vf *vf,
+				       const struct vfio_irq_set *hdr,
+				       const void *data)
+{
+	struct eventfd_ctx *ctx = NULL;
+	s32 fd = -1;
+
+	if ((hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
+	    VFIO_IRQ_SET_ACTION_TRIGGER)
+		return -EINVAL;
+	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD && hdr->count)
+		fd = *(const s32 *)data;
+	else if (hdr->count)
+		return -EINVAL;
+
+	if (fd >= 0) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+	irq_set_trigger(&vf->req_trigger, ctx);
+	return 0;
 }
 
 /* TRIGGER with an eventfd (or -1 / count 0 to tear it down) */
@@ -401,7 +429,10 @@ static int gpup_ioctl_set_irqs(struct gpup_vf *vf, void __user *arg)
 	}
 
 	mutex_lock(&vf->lock);
-	ret = gpup_set_irqs_locked(vf, &hdr, data);
+	if (hdr.index == VFIO_PCI_REQ_IRQ_INDEX)
+		ret = gpup_set_req_trigger_locked(vf, &hdr, data);
+	else
+		ret = gpup_set_irqs_locked(vf, &hdr, data);
 	mutex_unlock(&vf->lock);
 	kfree(data);
 	return ret;
@@ -446,6 +477,22 @@ static long gpup_vf_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	}
 }
 
+/* The VF is being removed while open: ask the user to let it go */
+static void gpup_vf_request(struct vfio_device *vdev, unsigned int count)
+{
+	struct gpup_vf *vf = vdev_to_vf(vdev);
+
+	mutex_lock(&vf->lock);
+	if (vf->req_trigger) {
+		if (!count)
+			dev_notice(vdev->dev, "asking the user to release the VF\n");
+		eventfd_signal(vf->req_trigger);
+	} else if (!count) {
+		dev_notice(vdev->dev, "removal waits for the user to close the VF\n");
+	}
+	mutex_unlock(&vf->lock);
+}
+
 const struct vfio_device_ops gpup_vf_ops = {
 	.name		= "gpup-vf",
 	.init		= gpup_vf_init,
@@ -455,6 +502,7 @@ const struct vfio_device_ops gpup_vf_ops = {
 	.write		= gpup_vf_write,
 	.mmap		= gpup_vf_mmap,
 	.ioctl		= gpup_vf_ioctl,
+	.request	= gpup_vf_request,
 	.bind_iommufd	= vfio_iommufd_emulated_bind,
 	.unbind_iommufd	= vfio_iommufd_emulated_unbind,
 	.attach_ioas	= vfio_iommufd_emulated_attach_ioas,

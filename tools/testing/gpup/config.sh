@@ -16,3 +16,14 @@ export CCACHE_DIR=${CCACHE_DIR:-$GPUP_CACHE/ccache}
 
 gpup_log() { printf '[gpup %s] %s\n' "$(date +%T)" "$*" >&2; }
 gpup_die() { gpup_log "error: $*"; exit 1; }
+
+GPUP_BIN=$GPUP_CACHE/bin
+
+# The kernel tree (for checkpatch and the KUnit/debug kernel), extracted once
+gpup_ksrc() {
+	if [ ! -f "$GPUP_KSRC/Makefile" ]; then
+		gpup_log "extracting linux-source-6.12 into $GPUP_CACHE"
+		mkdir -p "$GPUP_CACHE"
+		tar -C "$GPUP_CACHE" -xf /usr/src/linux-source-6.12.tar.xz
+	fi
+}

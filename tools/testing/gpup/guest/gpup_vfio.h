@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * User-space access to a gpup VF through the VFIO uAPI, the way QEMU does
+ * it: container (type1), group, device fd, region offsets, mmap of BAR2,
+ * SET_IRQS with eventfds.  Shared by the in-guest tests and the demo.
+ */
+#ifndef GPUP_VFIO_H
+#define GPUP_VFIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio.h>
+#include <linux/gpup.h>
+
+#define GPUP_PARENT	"/sys/class/mdev_bus/gpup_sim"
+#define GPUP_DEBUGFS	"/sys/kernel/debug/gpup_sim"
+
+struct gpup_dev {
+	char uuid[40];
+	int container;
+	int group;
+	int fd;
+	uint64_t region_off[VFIO_PCI_NUM_REGIONS];
+	uint64_t region_size[VFIO_PCI_NUM_REGIONS];
+	uint32_t region_flags[VFIO_PCI_NUM_REGIONS];
+	volatile uint8_t *vram;		/* BAR2 mmap */
+	uint64_t vram_size;
+	uint32_t ring_base, ring_size, tail;
+};
+
+int gpup_vf_create(const char *profile, char *uuid, size_t len);
+int gpup_vf_remove(const char *uuid);
+int gpup_available(const char *profile);
+
+int gpup_open(struct gpup_dev *d, const char *uuid);
+void gpup_close(struct gpup_dev *d);
+
+uint32_t gpup_rd(struct gpup_dev *d, uint32_t reg);
+void gpup_wr(struct gpup_dev *d, uint32_t reg, uint32_t val);
+int gpup_cfg_rd(struct gpup_dev *d, unsigned int off, void *buf, size_t len);
+int gpup_cfg_wr(struct gpup_dev *d, unsigned int off, const void *buf, size_t len);
+int gpup_reset(struct gpup_dev *d);
+
+/* The command ring: set up at @base, submit, wait until drained */
+void gpup_ring_init(struct gpup_dev *d, uint32_t base, uint32_t size);
+void gpup_submit(struct gpup_dev *d, uint32_t opcode, uint32_t value,
+		 uint64_t dst, uint64_t src, uint64_t len);
+void gpup_kick(struct gpup_dev *d);
+int gpup_wait_idle(struct gpup_dev *d, int timeout_ms);
+
+/* Interrupts: an eventfd wired to INTx, MSI or REQ */
+int gpup_irq_eventfd(struct gpup_dev *d, unsigned int index);
+int gpup_irq_disable(struct gpup_dev *d, unsigned int index);
+int gpup_irq_unmask(struct gpup_dev *d);
+int gpup_eventfd_wait(int efd, int timeout_ms);
+
+/* debugfs: a field of <vf>/vram, e.g. "pages_allocated" */
+long long gpup_debugfs_vram(const char *uuid, const char *field);
+
+#endif

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * In-guest functional tests of gpup_sim through the VFIO uAPI, driving
+ * VFs exactly as QEMU's vfio-pci would.  Output is TAP; the exit status is
+ * non-zero when any test fails.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/pci_regs.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gpup_vfio.h"
+
+#define MiB		(1ULL << 20)
+#define RING_BASE	0x0
+#define RING_SIZE	0x1000
+#define DATA		0x10000		/* first VRAM byte after the ring */
+
+static int failed;
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		printf("# %s:%d: check failed: %s: ", __func__, __LINE__, #cond); \
+		printf(__VA_ARGS__);					\
+		printf("\n");						\
+		failed = 1;						\
+		return;							\
+	}								\
+} while (0)
+
+/* Two VFs of two profiles, open for every test */
+static char uuid_a[40], uuid_b[40];
+static struct gpup_dev A, B;
+
+static void fresh(struct gpup_dev *d)
+{
+	gpup_reset(d);
+	gpup_ring_init(d, RING_BASE, RING_SIZE);
+}
+
+static void test_device_info(void)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+
+	CHECK(!ioctl(A.fd, VFIO_DEVICE_GET_INFO, &info), "%m");
+	CHECK(info.flags & VFIO_DEVICE_FLAGS_PCI, "flags %#x", info.flags);
+	CHECK(info.flags & VFIO_DEVICE_FLAGS_RESET, "flags %#x", info.flags);
+	CHECK(info.num_regions == VFIO_PCI_NUM_REGIONS, "%u", info.num_regions);
+	CHECK(A.region_size[VFIO_PCI_CONFIG_REGION_INDEX] == 256, "cfg size");
+	CHECK(A.region_size[VFIO_PCI_BAR0_REGION_INDEX] == GPUP_REGS_SIZE, "bar0");
+	CHECK(A.region_size[VFIO_PCI_BAR1_REGION_INDEX] == 0, "bar1");
+	CHECK(A.vram_size == 64 * MiB, "small VRAM %llu", (unsigned long long)A.vram_size);
+	CHECK(B.vram_size == 256 * MiB, "medium VRAM");
+	CHECK(A.region_flags[VFIO_PCI_BAR2_REGION_INDEX] & VFIO_REGION_INFO_FLAG_MMAP,
+	      "BAR2 not mmap-able");
+	CHECK(!(A.region_flags[VFIO_PCI_BAR0_REGION_INDEX] & VFIO_REGION_INFO_FLAG_MMAP),
+	      "BAR0 must trap");
+}
+
+static void test_config_space(void)
+{
+	uint8_t cfg[256];
+	uint32_t bar, ones = 0xffffffff;
+	uint16_t sub;
+
+	CHECK(!gpup_cfg_rd(&A, 0, cfg, sizeof(cfg)), "whole config read");
+	CHECK(*(uint16_t *)&cfg[PCI_VENDOR_ID] == GPUP_PCI_VENDOR_ID, "vendor");
+	CHECK(*(uint16_t *)&cfg[PCI_DEVICE_ID] == GPUP_PCI_DEVICE_ID, "device");
+	CHECK(cfg[PCI_CAPABILITY_LIST] && cfg[cfg[PCI_CAPABILITY_LIST]] == PCI_CAP_ID_MSI,
+	      "MSI capability");
+	CHECK(!gpup_cfg_rd(&B, PCI_SUBSYSTEM_ID, &sub, 2) && sub == GPUP_PROFILE_MEDIUM,
+	      "subsystem id %#x", sub);
+	/* BAR sizing as firmware does it */
+	CHECK(!gpup_cfg_wr(&B, PCI_BASE_ADDRESS_2, &ones, 4), "write");
+	CHECK(!gpup_cfg_rd(&B, PCI_BASE_ADDRESS_2, &bar, 4), "read");
+	CHECK((bar & ~0xfU) == (uint32_t)~(256 * MiB - 1), "BAR2 mask %#x", bar);
+	CHECK((bar & 0xf) == (PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH),
+	      "BAR2 flags %#x", bar);
+	CHECK(gpup_cfg_rd(&A, 255, cfg, 2) == -EINVAL, "read past config space");
+}
+
+static void test_registers(void)
+{
+	CHECK(gpup_rd(&A, GPUP_REG_ID) == GPUP_ID_MAGIC, "magic");
+	CHECK(gpup_rd(&A, GPUP_REG_PROFILE) == GPUP_PROFILE_SMALL, "profile");
+	CHECK(gpup_rd(&B, GPUP_REG_PROFILE) == GPUP_PROFILE_MEDIUM, "profile");
+	CHECK(gpup_rd(&B, GPUP_REG_VRAM_SIZE_LO) == 256 * MiB, "vram size");
+	CHECK(gpup_rd(&B, GPUP_REG_ENGINES) == 2, "engines");
+	gpup_wr(&A, GPUP_REG_SCRATCH0, 0x12345678);
+	gpup_wr(&B, GPUP_REG_SCRATCH0, 0x9abcdef0);
+	CHECK(gpup_rd(&A, GPUP_REG_SCRATCH0) == 0x12345678, "scratch A");
+	CHECK(gpup_rd(&B, GPUP_REG_SCRATCH0) == 0x9abcdef0, "scratch B");
+	gpup_wr(&A, GPUP_REG_ID, 0);
+	CHECK(gpup_rd(&A, GPUP_REG_ID) == GPUP_ID_MAGIC, "ID is read-only");
+}
+
+static void test_register_bad_access(void)
+{
+	uint64_t bar0 = A.region_off[VFIO_PCI_BAR0_REGION_INDEX];
+	uint16_t half;
+	uint32_t v;
+
+	errno = 0;
+	CHECK(pread(A.fd, &half, 2, bar0) < 0 && errno == EINVAL, "2-byte read");
+	errno = 0;
+	CHECK(pread(A.fd, &v, 4, bar0 + 2) < 0 && errno == EINVAL, "misaligned");
+	errno = 0;
+	CHECK(pwrite(A.fd, &v, 4, bar0 + GPUP_REGS_SIZE) < 0 && errno == EINVAL,
+	      "past BAR0");
+	errno = 0;
+	CHECK(pread(A.fd, &v, 4, A.region_off[VFIO_PCI_BAR1_REGION_INDEX]) < 0 &&
+	      errno == EINVAL, "BAR1 does not exist");
+}
+
+static void test_vram_access_paths_agree(void)
+{
+	uint64_t bar2 = A.region_off[VFIO_PCI_BAR2_REGION_INDEX];
+	char buf[64] = "written through pwrite", out[64];
+
+	fresh(&A);
+	CHECK(pwrite(A.fd, buf, sizeof(buf), bar2 + 5 * 4096 - 10) == sizeof(buf), "%m");
+	CHECK(!memcmp((void *)(A.vram + 5 * 4096 - 10), buf, sizeof(buf)), "mmap view");
+	memcpy((void *)(A.vram + A.vram_size - 16), "written via mmap", 16);
+	CHECK(pread(A.fd, out, 16, bar2 + A.vram_size - 16) == 16, "%m");
+	CHECK(!memcmp(out, "written via mmap", 16), "pread view");
+	errno = 0;
+	CHECK(pread(A.fd, out, 32, bar2 + A.vram_size - 16) < 0 && errno == EINVAL,
+	      "read past VRAM");
+}
+
+static void test_vram_lazy_allocation(void)
+{
+	uint64_t bar2 = B.region_off[VFIO_PCI_BAR2_REGION_INDEX];
+	static char buf[1 << 20];
+	long long pages;
+
+	gpup_reset(&B);
+	CHECK(gpup_debugfs_vram(uuid_b, "pages_allocated") == 0, "fresh VF has pages");
+	CHECK(pread(B.fd, buf, sizeof(buf), bar2 + 100 * MiB) == sizeof(buf), "%m");
+	CHECK(gpup_debugfs_vram(uuid_b, "pages_allocated") == 0, "reads allocate");
+	B.vram[200 * MiB] = 1;
+	CHECK(pwrite(B.fd, buf, 8192, bar2 + 8192) == 8192, "%m");
+	pages = gpup_debugfs_vram(uuid_b, "pages_allocated");
+	CHECK(pages == 3, "%lld pages after writing 3", pages);
+}
+
+static void test_mmap_dirty_tracking(void)
+{
+	long long dirty;
+	volatile uint8_t sink;
+	int i;
+
+	gpup_reset(&B);
+	for (i = 0; i < 8; i++)
+		sink = B.vram[(uint64_t)i * 4096 * 3];	/* read-only touches */
+	(void)sink;
+	dirty = gpup_debugfs_vram(uuid_b, "pages_dirty");
+	CHECK(dirty == 0, "reads dirtied %lld pages", dirty);
+	for (i = 0; i < 5; i++)
+		B.vram[(uint64_t)i * 4096 * 3 + 7] = i;	/* first store after a read */
+	B.vram[100 * MiB] = 1;				/* store to an unmapped page */
+	dirty = gpup_debugfs_vram(uuid_b, "pages_dirty");
+	CHECK(dirty == 6, "%lld dirty pages, want 6", dirty);
+}
+
+static void test_engine_fill_copy_fence_intx(void)
+{
+	uint32_t word;
+	uint64_t i;
+	int efd;
+
+	fresh(&A);
+	efd = gpup_irq_eventfd(&A, VFIO_PCI_INTX_IRQ_INDEX);
+	CHECK(efd >= 0, "INTx eventfd: %s", strerror(-efd));
+	gpup_wr(&A, GPUP_REG_INT_MASK, GPUP_INT_ALL);
+	gpup_submit(&A, GPUP_CMD_FILL, 0xa5a5f00d, DATA, 0, 2 * MiB);
+	gpup_submit(&A, GPUP_CMD_COPY, 0, DATA + 4 * MiB + 2, DATA, MiB + 6);
+	gpup_submit(&A, GPUP_CMD_FENCE, 0x1001, 0, 0, 0);
+	gpup_kick(&A);
+	CHECK(gpup_eventfd_wait(efd, 20000) == 1, "no interrupt");
+	CHECK(gpup_rd(&A, GPUP_REG_FENCE) == 0x1001, "fence %#x", gpup_rd(&A, GPUP_REG_FENCE));
+	CHECK(gpup_rd(&A, GPUP_REG_INT_STATUS) & GPUP_INT_FENCE, "int status");
+	CHECK(gpup_rd(&A, GPUP_REG_CMD_COUNT) == 3, "cmd count");
+	for (i = 0; i < 2 * MiB; i += 4096 + 4) {
+		memcpy(&word, (void *)(A.vram + DATA + i), 4);
+		CHECK(word == 0xa5a5f00d, "fill at %#llx: %#x", (unsigned long long)i, word);
+	}
+	CHECK(!memcmp((void *)(A.vram + DATA + 4 * MiB + 2), (void *)(A.vram + DATA),
+		      MiB + 6), "copy differs");
+	CHECK(A.vram[DATA + 4 * MiB + 1] == 0 && A.vram[DATA + 5 * MiB + 8] == 0,
+	      "copy overran");
+	/* level-triggered: acknowledge, unmask, next fence fires again */
+	gpup_wr(&A, GPUP_REG_INT_STATUS, GPUP_INT_ALL);
+	CHECK(!gpup_irq_unmask(&A), "unmask");
+	gpup_submit(&A, GPUP_CMD_FENCE, 0x1002, 0, 0, 0);
+	gpup_kick(&A);
+	CHECK(gpup_eventfd_wait(efd, 20000) == 1, "no second interrupt");
+	CHECK(gpup_rd(&A, GPUP_REG_FENCE) == 0x1002, "fence 2");
+	CHECK(!gpup_irq_disable(&A, VFIO_PCI_INTX_IRQ_INDEX), "disable");
+	close(efd);
+}
+
+static void test_engine_fence_msi(void)
+{
+	int efd, i;
+
+	fresh(&B);
+	efd = gpup_irq_eventfd(&B, VFIO_PCI_MSI_IRQ_INDEX);
+	CHECK(efd >= 0, "MSI eventfd: %s", strerror(-efd));
+	gpup_wr(&B, GPUP_REG_INT_MASK, GPUP_INT_FENCE);
+	for (i = 1; i <= 3; i++) {
+		gpup_submit(&B, GPUP_CMD_FILL, i, DATA, 0, 4096);
+		gpup_submit(&B, GPUP_CMD_FENCE, 0x2000 + i, 0, 0, 0);
+		gpup_kick(&B);
+		CHECK(gpup_eventfd_wait(efd, 20000) == 1, "no MSI for fence %d", i);
+		CHECK(gpup_rd(&B, GPUP_REG_FENCE) == 0x2000U + i, "fence");
+	}
+	CHECK(gpup_rd(&B, GPUP_REG_FENCE_COUNT) == 3, "fence count");
+	CHECK(!gpup_irq_disable(&B, VFIO_PCI_MSI_IRQ_INDEX), "disable");
+	close(efd);
+}
+
+struct bad_cmd {
+	const char *what;
+	uint32_t opcode;
+	uint64_t dst, src, len;
+	uint32_t error;
+};
+
+static void test_engine_bad_commands(void)
+{
+	const struct bad_cmd bad[] = {
+		{ "fill past VRAM", GPUP_CMD_FILL, 64 * MiB - 4, 0, 8, GPUP_ERR_BOUNDS },
+		{ "fill wraps", GPUP_CMD_FILL, ~0ULL - 3, 0, 8, GPUP_ERR_BOUNDS },
+		{ "copy from past VRAM", GPUP_CMD_COPY, DATA, 64 * MiB, 4096, GPUP_ERR_BOUNDS },
+		{ "copy overlap", GPUP_CMD_COPY, DATA, DATA + 8, 64, GPUP_ERR_OVERLAP },
+		{ "fill misaligned", GPUP_CMD_FILL, DATA + 1, 0, 8, GPUP_ERR_ALIGN },
+		{ "zero length", GPUP_CMD_COPY, DATA, DATA + 4096, 0, GPUP_ERR_LENGTH },
+		{ "bad opcode", 0x77, 0, 0, 0, GPUP_ERR_OPCODE },
+	};
+	long long csum_b;
+	unsigned int i;
+	uint32_t st;
+
+	fresh(&B);
+	gpup_submit(&B, GPUP_CMD_FILL, 0x5eed, DATA, 0, MiB);
+	gpup_kick(&B);
+	CHECK(!gpup_wait_idle(&B, 20000), "B idle");
+	csum_b = gpup_debugfs_vram(uuid_b, "checksum");
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		long long pages;
+
+		fresh(&A);
+		gpup_wr(&A, GPUP_REG_INT_MASK, GPUP_INT_ALL);
+		gpup_submit(&A, GPUP_CMD_NOP, 0, 0, 0, 0);
+		gpup_submit(&A, bad[i].opcode, 0xffffffff, bad[i].dst, bad[i].src, bad[i].len);
+		gpup_submit(&A, GPUP_CMD_FENCE, 1, 0, 0, 0);
+		gpup_kick(&A);
+		CHECK(gpup_wait_idle(&A, 20000) == -EIO, "%s: engine did not halt", bad[i].what);
+		st = gpup_rd(&A, GPUP_REG_STATUS);
+		CHECK(st & GPUP_STATUS_HALTED, "%s: status %#x", bad[i].what, st);
+		CHECK(gpup_rd(&A, GPUP_REG_ERROR) == bad[i].error, "%s: error %u",
+		      bad[i].what, gpup_rd(&A, GPUP_REG_ERROR));
+		CHECK(gpup_rd(&A, GPUP_REG_ERROR_HEAD) == sizeof(struct gpup_cmd),
+		      "%s: error head", bad[i].what);
+		CHECK(gpup_rd(&A, GPUP_REG_INT_STATUS) & GPUP_INT_ERROR, "%s: int", bad[i].what);
+		CHECK(gpup_rd(&A, GPUP_REG_FENCE_COUNT) == 0, "%s: ran past", bad[i].what);
+		/* only the ring page was ever written */
+		pages = gpup_debugfs_vram(uuid_a, "pages_allocated");
+		CHECK(pages == 1, "%s: %lld pages allocated", bad[i].what, pages);
+		/* a doorbell does not restart a halted engine */
+		gpup_wr(&A, GPUP_REG_DOORBELL, 1);
+		CHECK(gpup_wait_idle(&A, 1000) == -EIO, "%s: restarted", bad[i].what);
+	}
+	CHECK(gpup_debugfs_vram(uuid_b, "checksum") == csum_b, "other VF's VRAM changed");
+}
+
+static void test_engine_bad_ring(void)
+{
+	fresh(&A);
+	gpup_wr(&A, GPUP_REG_RING_SIZE, 0x3000);	/* not a power of two */
+	gpup_wr(&A, GPUP_REG_RING_TAIL, 0x20);
+	gpup_wr(&A, GPUP_REG_DOORBELL, 1);
+	CHECK(gpup_wait_idle(&A, 20000) == -EIO, "bad ring size accepted");
+	CHECK(gpup_rd(&A, GPUP_REG_ERROR) == GPUP_ERR_RING, "error");
+
+	fresh(&A);
+	gpup_wr(&A, GPUP_REG_RING_BASE_LO, 64 * MiB - 0x1000);
+	gpup_wr(&A, GPUP_REG_RING_SIZE, 0x2000);	/* runs past VRAM */
+	gpup_wr(&A, GPUP_REG_RING_TAIL, 0x20);
+	gpup_wr(&A, GPUP_REG_DOORBELL, 1);
+	CHECK(gpup_wait_idle(&A, 20000) == -EIO, "ring past VRAM accepted");
+	CHECK(gpup_rd(&A, GPUP_REG_ERROR) == GPUP_ERR_RING, "error");
+}
+
+static void test_reset_restores_power_on(void)
+{
+	uint64_t bar2 = A.region_off[VFIO_PCI_BAR2_REGION_INDEX];
+	uint32_t word = 0xdead;
+
+	fresh(&A);
+	gpup_wr(&A, GPUP_REG_SCRATCH1, 7);
+	gpup_submit(&A, GPUP_CMD_FILL, 0x77777777, DATA, 0, MiB);
+	gpup_submit(&A, GPUP_CMD_FENCE, 9, 0, 0, 0);
+	gpup_kick(&A);
+	CHECK(!gpup_wait_idle(&A, 20000), "idle");
+	CHECK(!gpup_reset(&A), "VFIO_DEVICE_RESET: %m");
+	CHECK(gpup_rd(&A, GPUP_REG_SCRATCH1) == 0, "scratch survived");
+	CHECK(gpup_rd(&A, GPUP_REG_FENCE) == 0, "fence survived");
+	CHECK(gpup_rd(&A, GPUP_REG_RING_SIZE) == 0, "ring survived");
+	CHECK(gpup_debugfs_vram(uuid_a, "pages_allocated") == 0, "pages survived");
+	CHECK(pread(A.fd, &word, 4, bar2 + DATA) == 4 && word == 0, "VRAM via pread");
+	CHECK(A.vram[DATA + 4096] == 0, "VRAM via the old mmap");
+
+	/* the register reset does the same */
+	fresh(&A);
+	gpup_submit(&A, GPUP_CMD_FILL, 1, DATA, 0, 4096);
+	gpup_kick(&A);
+	CHECK(!gpup_wait_idle(&A, 20000), "idle");
+	gpup_wr(&A, GPUP_REG_CTRL, GPUP_CTRL_RESET);
+	CHECK(A.vram[DATA] == 0, "CTRL.RESET kept VRAM");
+	CHECK(gpup_rd(&A, GPUP_REG_CTRL) == 0, "CTRL.RESET kept CTRL");
+}
+
+static void test_reset_during_long_command(void)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		fresh(&B);
+		gpup_submit(&B, GPUP_CMD_FILL, 0x11, 0x100000, 0, 200 * MiB);
+		gpup_submit(&B, GPUP_CMD_COPY, 0, 0x100000, 0x8000000, 100 * MiB);
+		gpup_kick(&B);
+		usleep(1000 * i * 20);
+		CHECK(!gpup_reset(&B), "reset while busy");
+		CHECK(gpup_debugfs_vram(uuid_b, "pages_allocated") == 0, "pages after reset");
+		CHECK(!(gpup_rd(&B, GPUP_REG_STATUS) & GPUP_STATUS_BUSY), "busy after reset");
+	}
+	/* and the engine still works */
+	fresh(&B);
+	gpup_submit(&B, GPUP_CMD_FILL, 0x22, DATA, 0, 4096);
+	gpup_kick(&B);
+	CHECK(!gpup_wait_idle(&B, 20000), "engine dead after reset");
+	CHECK(B.vram[DATA] == 0x22, "fill after reset");
+}
+
+static void test_overcommit_refused(void)
+{
+	char extra[8][40];
+	int avail = gpup_available("large"), n, ret = 0;
+
+	CHECK(avail >= 0 && avail < 8, "available_instances %d", avail);
+	for (n = 0; n < avail; n++) {
+		ret = gpup_vf_create("large", extra[n], sizeof(extra[n]));
+		CHECK(!ret, "create large #%d: %s", n, strerror(-ret));
+	}
+	CHECK(gpup_available("large") == 0, "still available");
+	ret = gpup_vf_create("large", extra[n], sizeof(extra[n]));
+	CHECK(ret == -ENOSPC, "over-commit gave %d", ret);
+	while (n--)
+		CHECK(!gpup_vf_remove(extra[n]), "remove");
+	CHECK(gpup_available("large") == avail, "capacity not returned");
+}
+
+static void test_remove_while_open(void)
+{
+	char uuid[40], path[128];
+	int req, status, ret, signalled, blocked;
+	struct gpup_dev d;
+	pid_t pid;
+
+	ret = gpup_vf_create("small", uuid, sizeof(uuid));
+	CHECK(!ret, "create: %s", strerror(-ret));
+	ret = gpup_open(&d, uuid);
+	CHECK(!ret, "open: %s", strerror(-ret));
+	req = gpup_irq_eventfd(&d, VFIO_PCI_REQ_IRQ_INDEX);
+	if (req < 0)
+		gpup_close(&d);
+	CHECK(req >= 0, "REQ eventfd: %s", strerror(-req));
+	d.vram[0] = 1;
+
+	/* the child must not hold the other VFs open through inherited fds */
+	pid = fork();
+	if (!pid) {
+		gpup_close(&A);
+		gpup_close(&B);
+		gpup_close(&d);
+		_exit(gpup_vf_remove(uuid) ? 1 : 0);
+	}
+	signalled = gpup_eventfd_wait(req, 20000);
+	blocked = waitpid(pid, &status, WNOHANG) == 0;
+	gpup_close(&d);
+	close(req);
+	ret = waitpid(pid, &status, 0);
+	CHECK(signalled == 1, "no release request");
+	CHECK(blocked, "remove finished while the VF was open");
+	CHECK(ret == pid && WIFEXITED(status) && !WEXITSTATUS(status), "remove failed");
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s", uuid);
+	CHECK(access(path, F_OK) < 0, "still there after close");
+}
+
+static void test_two_profiles_run_concurrently(void)
+{
+	int i;
+
+	fresh(&A);
+	fresh(&B);
+	for (i = 0; i < 32; i++) {
+		gpup_submit(&A, GPUP_CMD_FILL, 0xa0 + i, DATA, 0, MiB);
+		gpup_submit(&B, GPUP_CMD_FILL, 0xb0 + i, DATA, 0, MiB);
+	}
+	gpup_submit(&A, GPUP_CMD_FENCE, 0xa, 0, 0, 0);
+	gpup_submit(&B, GPUP_CMD_FENCE, 0xb, 0, 0, 0);
+	gpup_kick(&A);
+	gpup_kick(&B);
+	CHECK(!gpup_wait_idle(&A, 60000) && !gpup_wait_idle(&B, 60000), "idle");
+	CHECK(gpup_rd(&A, GPUP_REG_FENCE) == 0xa && gpup_rd(&B, GPUP_REG_FENCE) == 0xb,
+	      "fences");
+	CHECK(A.vram[DATA + 8] == 0xbf && B.vram[DATA + 8] == 0xcf, "last fill wins: %#x %#x",
+	      A.vram[DATA + 8], B.vram[DATA + 8]);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+	{ "device_info_and_regions", test_device_info },
+	{ "config_space_identity_and_bar_sizing", test_config_space },
+	{ "registers_identity_and_scratch", test_registers },
+	{ "register_bad_access_rejected", test_register_bad_access },
+	{ "vram_pwrite_pread_and_mmap_agree", test_vram_access_paths_agree },
+	{ "vram_allocated_on_first_write", test_vram_lazy_allocation },
+	{ "mmap_stores_set_dirty_bits_reads_do_not", test_mmap_dirty_tracking },
+	{ "engine_fill_copy_fence_intx", test_engine_fill_copy_fence_intx },
+	{ "engine_fence_msi", test_engine_fence_msi },
+	{ "engine_bad_commands_halt_and_touch_nothing", test_engine_bad_commands },
+	{ "engine_bad_ring_halts", test_engine_bad_ring },
+	{ "reset_restores_power_on_state", test_reset_restores_power_on },
+	{ "reset_during_long_command", test_reset_during_long_command },
+	{ "overcommit_refused", test_overcommit_refused },
+	{ "remove_while_open", test_remove_while_open },
+	{ "two_profiles_run_concurrently", test_two_profiles_run_concurrently },
+};
+
+int main(void)
+{
+	unsigned int i, n = sizeof(tests) / sizeof(tests[0]), nfail = 0;
+	int ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("TAP version 13\n1..%u\n", n);
+	ret = gpup_vf_create("small", uuid_a, sizeof(uuid_a));
+	ret = ret ?: gpup_vf_create("medium", uuid_b, sizeof(uuid_b));
+	ret = ret ?: gpup_open(&A, uuid_a);
+	ret = ret ?: gpup_open(&B, uuid_b);
+	if (ret) {
+		printf("Bail out! cannot set up two VFs: %s\n", strerror(-ret));
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		failed = 0;
+		tests[i].fn();
+		printf("%s %u - %s\n", failed ? "not ok" : "ok", i + 1, tests[i].name);
+		nfail += failed;
+	}
+	gpup_close(&A);
+	gpup_close(&B);
+	if (gpup_vf_remove(uuid_a) || gpup_vf_remove(uuid_b)) {
+		printf("# removing the VFs failed\n");
+		nfail++;
+	}
+	printf("# vfio: %u passed, %u failed\n", n - nfail, nfail);
+	return nfail ? 1 : 0;
+}
