@@ -29,8 +29,11 @@ clean:
 
 lint:
 	$(CHECKPATCH) --strict --no-tree --quiet --show-types \
-		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
-		-f $(shell git ls-files 'drivers/*.c' 'drivers/*.h' 'uapi/*.h')
+		--ignore FILE_PATH_CHANGES \
+		-f $(filter-out %/trace.h,$(shell git ls-files '*.c' '*.h'))
+	$(CHECKPATCH) --strict --no-tree --quiet --show-types \
+		--ignore FILE_PATH_CHANGES,OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT \
+		-f $(filter %/trace.h,$(shell git ls-files '*.h'))
 
 check:
 	tools/testing/gpup/gpup-check

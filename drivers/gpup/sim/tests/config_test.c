@@ -164,4 +164,5 @@ static struct kunit_suite gpup_cfg_suite = {
 	.name = "gpup_config",
 	.test_cases = gpup_cfg_cases,
 };
+
 kunit_test_suite(gpup_cfg_suite);

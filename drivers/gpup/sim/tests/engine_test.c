@@ -41,6 +41,7 @@ static void cmd_case_desc(const struct cmd_case *c, char *desc)
 {
 	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
 }
+
 KUNIT_ARRAY_PARAM(cmd, cmd_cases, cmd_case_desc);
 
 static void cmd_validate_matrix(struct kunit *test)
@@ -107,4 +108,5 @@ static struct kunit_suite gpup_engine_suite = {
 	.name = "gpup_engine",
 	.test_cases = gpup_engine_cases,
 };
+
 kunit_test_suite(gpup_engine_suite);

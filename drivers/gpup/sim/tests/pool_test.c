@@ -64,4 +64,5 @@ static struct kunit_suite gpup_pool_suite = {
 	.name = "gpup_pool",
 	.test_cases = gpup_pool_cases,
 };
+
 kunit_test_suite(gpup_pool_suite);

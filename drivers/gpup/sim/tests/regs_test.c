@@ -130,4 +130,5 @@ static struct kunit_suite gpup_regs_suite = {
 	.name = "gpup_regs",
 	.test_cases = gpup_regs_cases,
 };
+
 kunit_test_suite(gpup_regs_suite);

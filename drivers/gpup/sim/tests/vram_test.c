@@ -147,4 +147,5 @@ static struct kunit_suite gpup_vram_suite = {
 	.name = "gpup_vram",
 	.test_cases = gpup_vram_cases,
 };
+
 kunit_test_suite(gpup_vram_suite);

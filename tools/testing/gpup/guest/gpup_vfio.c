@@ -93,7 +93,9 @@ int gpup_open(struct gpup_dev *d, const char *uuid)
 	int ret;
 
 	memset(d, 0, sizeof(*d));
-	d->container = d->group = d->fd = -1;
+	d->container = -1;
+	d->group = -1;
+	d->fd = -1;
 	snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
 
 	d->container = open("/dev/vfio/vfio", O_RDWR);
@@ -151,7 +153,9 @@ void gpup_close(struct gpup_dev *d)
 	if (d->container >= 0)
 		close(d->container);
 	d->vram = NULL;
-	d->fd = d->group = d->container = -1;
+	d->fd = -1;
+	d->group = -1;
+	d->container = -1;
 }
 
 uint32_t gpup_rd(struct gpup_dev *d, uint32_t reg)

@@ -24,7 +24,7 @@ struct gpup_dev {
 	uint64_t region_off[VFIO_PCI_NUM_REGIONS];
 	uint64_t region_size[VFIO_PCI_NUM_REGIONS];
 	uint32_t region_flags[VFIO_PCI_NUM_REGIONS];
-	volatile uint8_t *vram;		/* BAR2 mmap */
+	uint8_t *vram;		/* BAR2 mmap */
 	uint64_t vram_size;
 	uint32_t ring_base, ring_size, tail;
 };

@@ -10,6 +10,7 @@
 #include <linux/pci_regs.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,22 +21,31 @@
 
 #include "gpup_vfio.h"
 
-#define MiB		(1ULL << 20)
+#define MIB		0x100000ULL
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define RING_BASE	0x0
 #define RING_SIZE	0x1000
 #define DATA		0x10000		/* first VRAM byte after the ring */
 
 static int failed;
 
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		printf("# %s:%d: check failed: %s: ", __func__, __LINE__, #cond); \
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-		failed = 1;						\
-		return;							\
-	}								\
-} while (0)
+/* Records a failed check with its reason; the caller returns on false */
+#define CHECK(cond, ...) check(!!(cond), __func__, __LINE__, #cond, __VA_ARGS__)
+
+static bool check(bool ok, const char *fn, int line, const char *cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok)
+		return true;
+	printf("# %s:%d: failed: %s: ", fn, line, cond);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	failed = 1;
+	return false;
+}
 
 /* Two VFs of two profiles, open for every test */
 static char uuid_a[40], uuid_b[40];
@@ -51,19 +61,30 @@ static void test_device_info(void)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 
-	CHECK(!ioctl(A.fd, VFIO_DEVICE_GET_INFO, &info), "%m");
-	CHECK(info.flags & VFIO_DEVICE_FLAGS_PCI, "flags %#x", info.flags);
-	CHECK(info.flags & VFIO_DEVICE_FLAGS_RESET, "flags %#x", info.flags);
-	CHECK(info.num_regions == VFIO_PCI_NUM_REGIONS, "%u", info.num_regions);
-	CHECK(A.region_size[VFIO_PCI_CONFIG_REGION_INDEX] == 256, "cfg size");
-	CHECK(A.region_size[VFIO_PCI_BAR0_REGION_INDEX] == GPUP_REGS_SIZE, "bar0");
-	CHECK(A.region_size[VFIO_PCI_BAR1_REGION_INDEX] == 0, "bar1");
-	CHECK(A.vram_size == 64 * MiB, "small VRAM %llu", (unsigned long long)A.vram_size);
-	CHECK(B.vram_size == 256 * MiB, "medium VRAM");
-	CHECK(A.region_flags[VFIO_PCI_BAR2_REGION_INDEX] & VFIO_REGION_INFO_FLAG_MMAP,
-	      "BAR2 not mmap-able");
-	CHECK(!(A.region_flags[VFIO_PCI_BAR0_REGION_INDEX] & VFIO_REGION_INFO_FLAG_MMAP),
-	      "BAR0 must trap");
+	if (!CHECK(!ioctl(A.fd, VFIO_DEVICE_GET_INFO, &info), "%m"))
+		return;
+	if (!CHECK(info.flags & VFIO_DEVICE_FLAGS_PCI, "flags %#x", info.flags))
+		return;
+	if (!CHECK(info.flags & VFIO_DEVICE_FLAGS_RESET, "flags %#x", info.flags))
+		return;
+	if (!CHECK(info.num_regions == VFIO_PCI_NUM_REGIONS, "%u", info.num_regions))
+		return;
+	if (!CHECK(A.region_size[VFIO_PCI_CONFIG_REGION_INDEX] == 256, "cfg size"))
+		return;
+	if (!CHECK(A.region_size[VFIO_PCI_BAR0_REGION_INDEX] == GPUP_REGS_SIZE, "bar0"))
+		return;
+	if (!CHECK(A.region_size[VFIO_PCI_BAR1_REGION_INDEX] == 0, "bar1"))
+		return;
+	if (!CHECK(A.vram_size == 64 * MIB, "small VRAM %llu", (unsigned long long)A.vram_size))
+		return;
+	if (!CHECK(B.vram_size == 256 * MIB, "medium VRAM"))
+		return;
+	if (!CHECK(A.region_flags[VFIO_PCI_BAR2_REGION_INDEX] & VFIO_REGION_INFO_FLAG_MMAP,
+		   "BAR2 not mmap-able"))
+		return;
+	if (!CHECK(!(A.region_flags[VFIO_PCI_BAR0_REGION_INDEX] & VFIO_REGION_INFO_FLAG_MMAP),
+		   "BAR0 must trap"))
+		return;
 }
 
 static void test_config_space(void)
@@ -72,35 +93,53 @@ static void test_config_space(void)
 	uint32_t bar, ones = 0xffffffff;
 	uint16_t sub;
 
-	CHECK(!gpup_cfg_rd(&A, 0, cfg, sizeof(cfg)), "whole config read");
-	CHECK(*(uint16_t *)&cfg[PCI_VENDOR_ID] == GPUP_PCI_VENDOR_ID, "vendor");
-	CHECK(*(uint16_t *)&cfg[PCI_DEVICE_ID] == GPUP_PCI_DEVICE_ID, "device");
-	CHECK(cfg[PCI_CAPABILITY_LIST] && cfg[cfg[PCI_CAPABILITY_LIST]] == PCI_CAP_ID_MSI,
-	      "MSI capability");
-	CHECK(!gpup_cfg_rd(&B, PCI_SUBSYSTEM_ID, &sub, 2) && sub == GPUP_PROFILE_MEDIUM,
-	      "subsystem id %#x", sub);
+	if (!CHECK(!gpup_cfg_rd(&A, 0, cfg, sizeof(cfg)), "whole config read"))
+		return;
+	if (!CHECK(*(uint16_t *)&cfg[PCI_VENDOR_ID] == GPUP_PCI_VENDOR_ID, "vendor"))
+		return;
+	if (!CHECK(*(uint16_t *)&cfg[PCI_DEVICE_ID] == GPUP_PCI_DEVICE_ID, "device"))
+		return;
+	if (!CHECK(cfg[PCI_CAPABILITY_LIST] && cfg[cfg[PCI_CAPABILITY_LIST]] == PCI_CAP_ID_MSI,
+		   "MSI capability"))
+		return;
+	if (!CHECK(!gpup_cfg_rd(&B, PCI_SUBSYSTEM_ID, &sub, 2) && sub == GPUP_PROFILE_MEDIUM,
+		   "subsystem id %#x", sub))
+		return;
 	/* BAR sizing as firmware does it */
-	CHECK(!gpup_cfg_wr(&B, PCI_BASE_ADDRESS_2, &ones, 4), "write");
-	CHECK(!gpup_cfg_rd(&B, PCI_BASE_ADDRESS_2, &bar, 4), "read");
-	CHECK((bar & ~0xfU) == (uint32_t)~(256 * MiB - 1), "BAR2 mask %#x", bar);
-	CHECK((bar & 0xf) == (PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH),
-	      "BAR2 flags %#x", bar);
-	CHECK(gpup_cfg_rd(&A, 255, cfg, 2) == -EINVAL, "read past config space");
+	if (!CHECK(!gpup_cfg_wr(&B, PCI_BASE_ADDRESS_2, &ones, 4), "write"))
+		return;
+	if (!CHECK(!gpup_cfg_rd(&B, PCI_BASE_ADDRESS_2, &bar, 4), "read"))
+		return;
+	if (!CHECK((bar & ~0xfU) == (uint32_t)~(256 * MIB - 1), "BAR2 mask %#x", bar))
+		return;
+	if (!CHECK((bar & 0xf) == (PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH),
+		   "BAR2 flags %#x", bar))
+		return;
+	if (!CHECK(gpup_cfg_rd(&A, 255, cfg, 2) == -EINVAL, "read past config space"))
+		return;
 }
 
 static void test_registers(void)
 {
-	CHECK(gpup_rd(&A, GPUP_REG_ID) == GPUP_ID_MAGIC, "magic");
-	CHECK(gpup_rd(&A, GPUP_REG_PROFILE) == GPUP_PROFILE_SMALL, "profile");
-	CHECK(gpup_rd(&B, GPUP_REG_PROFILE) == GPUP_PROFILE_MEDIUM, "profile");
-	CHECK(gpup_rd(&B, GPUP_REG_VRAM_SIZE_LO) == 256 * MiB, "vram size");
-	CHECK(gpup_rd(&B, GPUP_REG_ENGINES) == 2, "engines");
+	if (!CHECK(gpup_rd(&A, GPUP_REG_ID) == GPUP_ID_MAGIC, "magic"))
+		return;
+	if (!CHECK(gpup_rd(&A, GPUP_REG_PROFILE) == GPUP_PROFILE_SMALL, "profile"))
+		return;
+	if (!CHECK(gpup_rd(&B, GPUP_REG_PROFILE) == GPUP_PROFILE_MEDIUM, "profile"))
+		return;
+	if (!CHECK(gpup_rd(&B, GPUP_REG_VRAM_SIZE_LO) == 256 * MIB, "vram size"))
+		return;
+	if (!CHECK(gpup_rd(&B, GPUP_REG_ENGINES) == 2, "engines"))
+		return;
 	gpup_wr(&A, GPUP_REG_SCRATCH0, 0x12345678);
 	gpup_wr(&B, GPUP_REG_SCRATCH0, 0x9abcdef0);
-	CHECK(gpup_rd(&A, GPUP_REG_SCRATCH0) == 0x12345678, "scratch A");
-	CHECK(gpup_rd(&B, GPUP_REG_SCRATCH0) == 0x9abcdef0, "scratch B");
+	if (!CHECK(gpup_rd(&A, GPUP_REG_SCRATCH0) == 0x12345678, "scratch A"))
+		return;
+	if (!CHECK(gpup_rd(&B, GPUP_REG_SCRATCH0) == 0x9abcdef0, "scratch B"))
+		return;
 	gpup_wr(&A, GPUP_REG_ID, 0);
-	CHECK(gpup_rd(&A, GPUP_REG_ID) == GPUP_ID_MAGIC, "ID is read-only");
+	if (!CHECK(gpup_rd(&A, GPUP_REG_ID) == GPUP_ID_MAGIC, "ID is read-only"))
+		return;
 }
 
 static void test_register_bad_access(void)
@@ -110,15 +149,19 @@ static void test_register_bad_access(void)
 	uint32_t v;
 
 	errno = 0;
-	CHECK(pread(A.fd, &half, 2, bar0) < 0 && errno == EINVAL, "2-byte read");
+	if (!CHECK(pread(A.fd, &half, 2, bar0) < 0 && errno == EINVAL, "2-byte read"))
+		return;
 	errno = 0;
-	CHECK(pread(A.fd, &v, 4, bar0 + 2) < 0 && errno == EINVAL, "misaligned");
+	if (!CHECK(pread(A.fd, &v, 4, bar0 + 2) < 0 && errno == EINVAL, "misaligned"))
+		return;
 	errno = 0;
-	CHECK(pwrite(A.fd, &v, 4, bar0 + GPUP_REGS_SIZE) < 0 && errno == EINVAL,
-	      "past BAR0");
+	if (!CHECK(pwrite(A.fd, &v, 4, bar0 + GPUP_REGS_SIZE) < 0 && errno == EINVAL,
+		   "past BAR0"))
+		return;
 	errno = 0;
-	CHECK(pread(A.fd, &v, 4, A.region_off[VFIO_PCI_BAR1_REGION_INDEX]) < 0 &&
-	      errno == EINVAL, "BAR1 does not exist");
+	if (!CHECK(pread(A.fd, &v, 4, A.region_off[VFIO_PCI_BAR1_REGION_INDEX]) < 0 &&
+		   errno == EINVAL, "BAR1 does not exist"))
+		return;
 }
 
 static void test_vram_access_paths_agree(void)
@@ -127,14 +170,19 @@ static void test_vram_access_paths_agree(void)
 	char buf[64] = "written through pwrite", out[64];
 
 	fresh(&A);
-	CHECK(pwrite(A.fd, buf, sizeof(buf), bar2 + 5 * 4096 - 10) == sizeof(buf), "%m");
-	CHECK(!memcmp((void *)(A.vram + 5 * 4096 - 10), buf, sizeof(buf)), "mmap view");
+	if (!CHECK(pwrite(A.fd, buf, sizeof(buf), bar2 + 5 * 4096 - 10) == sizeof(buf), "%m"))
+		return;
+	if (!CHECK(!memcmp((void *)(A.vram + 5 * 4096 - 10), buf, sizeof(buf)), "mmap view"))
+		return;
 	memcpy((void *)(A.vram + A.vram_size - 16), "written via mmap", 16);
-	CHECK(pread(A.fd, out, 16, bar2 + A.vram_size - 16) == 16, "%m");
-	CHECK(!memcmp(out, "written via mmap", 16), "pread view");
+	if (!CHECK(pread(A.fd, out, 16, bar2 + A.vram_size - 16) == 16, "%m"))
+		return;
+	if (!CHECK(!memcmp(out, "written via mmap", 16), "pread view"))
+		return;
 	errno = 0;
-	CHECK(pread(A.fd, out, 32, bar2 + A.vram_size - 16) < 0 && errno == EINVAL,
-	      "read past VRAM");
+	if (!CHECK(pread(A.fd, out, 32, bar2 + A.vram_size - 16) < 0 && errno == EINVAL,
+		   "read past VRAM"))
+		return;
 }
 
 static void test_vram_lazy_allocation(void)
@@ -144,32 +192,39 @@ static void test_vram_lazy_allocation(void)
 	long long pages;
 
 	gpup_reset(&B);
-	CHECK(gpup_debugfs_vram(uuid_b, "pages_allocated") == 0, "fresh VF has pages");
-	CHECK(pread(B.fd, buf, sizeof(buf), bar2 + 100 * MiB) == sizeof(buf), "%m");
-	CHECK(gpup_debugfs_vram(uuid_b, "pages_allocated") == 0, "reads allocate");
-	B.vram[200 * MiB] = 1;
-	CHECK(pwrite(B.fd, buf, 8192, bar2 + 8192) == 8192, "%m");
+	if (!CHECK(gpup_debugfs_vram(uuid_b, "pages_allocated") == 0, "fresh VF has pages"))
+		return;
+	if (!CHECK(pread(B.fd, buf, sizeof(buf), bar2 + 100 * MIB) == sizeof(buf), "%m"))
+		return;
+	if (!CHECK(gpup_debugfs_vram(uuid_b, "pages_allocated") == 0, "reads allocate"))
+		return;
+	B.vram[200 * MIB] = 1;
+	if (!CHECK(pwrite(B.fd, buf, 8192, bar2 + 8192) == 8192, "%m"))
+		return;
 	pages = gpup_debugfs_vram(uuid_b, "pages_allocated");
-	CHECK(pages == 3, "%lld pages after writing 3", pages);
+	if (!CHECK(pages == 3, "%lld pages after writing 3", pages))
+		return;
 }
 
 static void test_mmap_dirty_tracking(void)
 {
 	long long dirty;
-	volatile uint8_t sink;
+	uint8_t sink = 0;
 	int i;
 
 	gpup_reset(&B);
 	for (i = 0; i < 8; i++)
-		sink = B.vram[(uint64_t)i * 4096 * 3];	/* read-only touches */
-	(void)sink;
+		sink += __atomic_load_n(&B.vram[(uint64_t)i * 4096 * 3],
+					__ATOMIC_RELAXED);	/* read-only touches */
 	dirty = gpup_debugfs_vram(uuid_b, "pages_dirty");
-	CHECK(dirty == 0, "reads dirtied %lld pages", dirty);
+	if (!CHECK(dirty == 0, "reads (sum %u) dirtied %lld pages", sink, dirty))
+		return;
 	for (i = 0; i < 5; i++)
 		B.vram[(uint64_t)i * 4096 * 3 + 7] = i;	/* first store after a read */
-	B.vram[100 * MiB] = 1;				/* store to an unmapped page */
+	B.vram[100 * MIB] = 1;				/* store to an unmapped page */
 	dirty = gpup_debugfs_vram(uuid_b, "pages_dirty");
-	CHECK(dirty == 6, "%lld dirty pages, want 6", dirty);
+	if (!CHECK(dirty == 6, "%lld dirty pages, want 6", dirty))
+		return;
 }
 
 static void test_engine_fill_copy_fence_intx(void)
@@ -180,32 +235,44 @@ static void test_engine_fill_copy_fence_intx(void)
 
 	fresh(&A);
 	efd = gpup_irq_eventfd(&A, VFIO_PCI_INTX_IRQ_INDEX);
-	CHECK(efd >= 0, "INTx eventfd: %s", strerror(-efd));
+	if (!CHECK(efd >= 0, "INTx eventfd: %s", strerror(-efd)))
+		return;
 	gpup_wr(&A, GPUP_REG_INT_MASK, GPUP_INT_ALL);
-	gpup_submit(&A, GPUP_CMD_FILL, 0xa5a5f00d, DATA, 0, 2 * MiB);
-	gpup_submit(&A, GPUP_CMD_COPY, 0, DATA + 4 * MiB + 2, DATA, MiB + 6);
+	gpup_submit(&A, GPUP_CMD_FILL, 0xa5a5f00d, DATA, 0, 2 * MIB);
+	gpup_submit(&A, GPUP_CMD_COPY, 0, DATA + 4 * MIB + 2, DATA, MIB + 6);
 	gpup_submit(&A, GPUP_CMD_FENCE, 0x1001, 0, 0, 0);
 	gpup_kick(&A);
-	CHECK(gpup_eventfd_wait(efd, 20000) == 1, "no interrupt");
-	CHECK(gpup_rd(&A, GPUP_REG_FENCE) == 0x1001, "fence %#x", gpup_rd(&A, GPUP_REG_FENCE));
-	CHECK(gpup_rd(&A, GPUP_REG_INT_STATUS) & GPUP_INT_FENCE, "int status");
-	CHECK(gpup_rd(&A, GPUP_REG_CMD_COUNT) == 3, "cmd count");
-	for (i = 0; i < 2 * MiB; i += 4096 + 4) {
+	if (!CHECK(gpup_eventfd_wait(efd, 20000) == 1, "no interrupt"))
+		return;
+	if (!CHECK(gpup_rd(&A, GPUP_REG_FENCE) == 0x1001, "fence %#x", gpup_rd(&A, GPUP_REG_FENCE)))
+		return;
+	if (!CHECK(gpup_rd(&A, GPUP_REG_INT_STATUS) & GPUP_INT_FENCE, "int status"))
+		return;
+	if (!CHECK(gpup_rd(&A, GPUP_REG_CMD_COUNT) == 3, "cmd count"))
+		return;
+	for (i = 0; i < 2 * MIB; i += 4096 + 4) {
 		memcpy(&word, (void *)(A.vram + DATA + i), 4);
-		CHECK(word == 0xa5a5f00d, "fill at %#llx: %#x", (unsigned long long)i, word);
+		if (!CHECK(word == 0xa5a5f00d, "fill at %#llx: %#x", (unsigned long long)i, word))
+			return;
 	}
-	CHECK(!memcmp((void *)(A.vram + DATA + 4 * MiB + 2), (void *)(A.vram + DATA),
-		      MiB + 6), "copy differs");
-	CHECK(A.vram[DATA + 4 * MiB + 1] == 0 && A.vram[DATA + 5 * MiB + 8] == 0,
-	      "copy overran");
+	if (!CHECK(!memcmp(A.vram + DATA + 4 * MIB + 2, A.vram + DATA, MIB + 6),
+		   "copy differs"))
+		return;
+	if (!CHECK(A.vram[DATA + 4 * MIB + 1] == 0 && A.vram[DATA + 5 * MIB + 8] == 0,
+		   "copy overran"))
+		return;
 	/* level-triggered: acknowledge, unmask, next fence fires again */
 	gpup_wr(&A, GPUP_REG_INT_STATUS, GPUP_INT_ALL);
-	CHECK(!gpup_irq_unmask(&A), "unmask");
+	if (!CHECK(!gpup_irq_unmask(&A), "unmask"))
+		return;
 	gpup_submit(&A, GPUP_CMD_FENCE, 0x1002, 0, 0, 0);
 	gpup_kick(&A);
-	CHECK(gpup_eventfd_wait(efd, 20000) == 1, "no second interrupt");
-	CHECK(gpup_rd(&A, GPUP_REG_FENCE) == 0x1002, "fence 2");
-	CHECK(!gpup_irq_disable(&A, VFIO_PCI_INTX_IRQ_INDEX), "disable");
+	if (!CHECK(gpup_eventfd_wait(efd, 20000) == 1, "no second interrupt"))
+		return;
+	if (!CHECK(gpup_rd(&A, GPUP_REG_FENCE) == 0x1002, "fence 2"))
+		return;
+	if (!CHECK(!gpup_irq_disable(&A, VFIO_PCI_INTX_IRQ_INDEX), "disable"))
+		return;
 	close(efd);
 }
 
@@ -215,17 +282,22 @@ static void test_engine_fence_msi(void)
 
 	fresh(&B);
 	efd = gpup_irq_eventfd(&B, VFIO_PCI_MSI_IRQ_INDEX);
-	CHECK(efd >= 0, "MSI eventfd: %s", strerror(-efd));
+	if (!CHECK(efd >= 0, "MSI eventfd: %s", strerror(-efd)))
+		return;
 	gpup_wr(&B, GPUP_REG_INT_MASK, GPUP_INT_FENCE);
 	for (i = 1; i <= 3; i++) {
 		gpup_submit(&B, GPUP_CMD_FILL, i, DATA, 0, 4096);
 		gpup_submit(&B, GPUP_CMD_FENCE, 0x2000 + i, 0, 0, 0);
 		gpup_kick(&B);
-		CHECK(gpup_eventfd_wait(efd, 20000) == 1, "no MSI for fence %d", i);
-		CHECK(gpup_rd(&B, GPUP_REG_FENCE) == 0x2000U + i, "fence");
+		if (!CHECK(gpup_eventfd_wait(efd, 20000) == 1, "no MSI for fence %d", i))
+			return;
+		if (!CHECK(gpup_rd(&B, GPUP_REG_FENCE) == 0x2000U + i, "fence"))
+			return;
 	}
-	CHECK(gpup_rd(&B, GPUP_REG_FENCE_COUNT) == 3, "fence count");
-	CHECK(!gpup_irq_disable(&B, VFIO_PCI_MSI_IRQ_INDEX), "disable");
+	if (!CHECK(gpup_rd(&B, GPUP_REG_FENCE_COUNT) == 3, "fence count"))
+		return;
+	if (!CHECK(!gpup_irq_disable(&B, VFIO_PCI_MSI_IRQ_INDEX), "disable"))
+		return;
 	close(efd);
 }
 
@@ -239,9 +311,9 @@ struct bad_cmd {
 static void test_engine_bad_commands(void)
 {
 	const struct bad_cmd bad[] = {
-		{ "fill past VRAM", GPUP_CMD_FILL, 64 * MiB - 4, 0, 8, GPUP_ERR_BOUNDS },
+		{ "fill past VRAM", GPUP_CMD_FILL, 64 * MIB - 4, 0, 8, GPUP_ERR_BOUNDS },
 		{ "fill wraps", GPUP_CMD_FILL, ~0ULL - 3, 0, 8, GPUP_ERR_BOUNDS },
-		{ "copy from past VRAM", GPUP_CMD_COPY, DATA, 64 * MiB, 4096, GPUP_ERR_BOUNDS },
+		{ "copy from past VRAM", GPUP_CMD_COPY, DATA, 64 * MIB, 4096, GPUP_ERR_BOUNDS },
 		{ "copy overlap", GPUP_CMD_COPY, DATA, DATA + 8, 64, GPUP_ERR_OVERLAP },
 		{ "fill misaligned", GPUP_CMD_FILL, DATA + 1, 0, 8, GPUP_ERR_ALIGN },
 		{ "zero length", GPUP_CMD_COPY, DATA, DATA + 4096, 0, GPUP_ERR_LENGTH },
@@ -252,12 +324,13 @@ static void test_engine_bad_commands(void)
 	uint32_t st;
 
 	fresh(&B);
-	gpup_submit(&B, GPUP_CMD_FILL, 0x5eed, DATA, 0, MiB);
+	gpup_submit(&B, GPUP_CMD_FILL, 0x5eed, DATA, 0, MIB);
 	gpup_kick(&B);
-	CHECK(!gpup_wait_idle(&B, 20000), "B idle");
+	if (!CHECK(!gpup_wait_idle(&B, 20000), "B idle"))
+		return;
 	csum_b = gpup_debugfs_vram(uuid_b, "checksum");
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		long long pages;
 
 		fresh(&A);
@@ -266,23 +339,33 @@ static void test_engine_bad_commands(void)
 		gpup_submit(&A, bad[i].opcode, 0xffffffff, bad[i].dst, bad[i].src, bad[i].len);
 		gpup_submit(&A, GPUP_CMD_FENCE, 1, 0, 0, 0);
 		gpup_kick(&A);
-		CHECK(gpup_wait_idle(&A, 20000) == -EIO, "%s: engine did not halt", bad[i].what);
+		if (!CHECK(gpup_wait_idle(&A, 20000) == -EIO, "%s: no halt", bad[i].what))
+			return;
 		st = gpup_rd(&A, GPUP_REG_STATUS);
-		CHECK(st & GPUP_STATUS_HALTED, "%s: status %#x", bad[i].what, st);
-		CHECK(gpup_rd(&A, GPUP_REG_ERROR) == bad[i].error, "%s: error %u",
-		      bad[i].what, gpup_rd(&A, GPUP_REG_ERROR));
-		CHECK(gpup_rd(&A, GPUP_REG_ERROR_HEAD) == sizeof(struct gpup_cmd),
-		      "%s: error head", bad[i].what);
-		CHECK(gpup_rd(&A, GPUP_REG_INT_STATUS) & GPUP_INT_ERROR, "%s: int", bad[i].what);
-		CHECK(gpup_rd(&A, GPUP_REG_FENCE_COUNT) == 0, "%s: ran past", bad[i].what);
+		if (!CHECK(st & GPUP_STATUS_HALTED, "%s: status %#x", bad[i].what, st))
+			return;
+		if (!CHECK(gpup_rd(&A, GPUP_REG_ERROR) == bad[i].error, "%s: error %u",
+			   bad[i].what, gpup_rd(&A, GPUP_REG_ERROR)))
+			return;
+		if (!CHECK(gpup_rd(&A, GPUP_REG_ERROR_HEAD) == sizeof(struct gpup_cmd),
+			   "%s: error head", bad[i].what))
+			return;
+		if (!CHECK(gpup_rd(&A, GPUP_REG_INT_STATUS) & GPUP_INT_ERROR, "%s: irq",
+			   bad[i].what))
+			return;
+		if (!CHECK(gpup_rd(&A, GPUP_REG_FENCE_COUNT) == 0, "%s: ran past", bad[i].what))
+			return;
 		/* only the ring page was ever written */
 		pages = gpup_debugfs_vram(uuid_a, "pages_allocated");
-		CHECK(pages == 1, "%s: %lld pages allocated", bad[i].what, pages);
+		if (!CHECK(pages == 1, "%s: %lld pages allocated", bad[i].what, pages))
+			return;
 		/* a doorbell does not restart a halted engine */
 		gpup_wr(&A, GPUP_REG_DOORBELL, 1);
-		CHECK(gpup_wait_idle(&A, 1000) == -EIO, "%s: restarted", bad[i].what);
+		if (!CHECK(gpup_wait_idle(&A, 1000) == -EIO, "%s: restarted", bad[i].what))
+			return;
 	}
-	CHECK(gpup_debugfs_vram(uuid_b, "checksum") == csum_b, "other VF's VRAM changed");
+	if (!CHECK(gpup_debugfs_vram(uuid_b, "checksum") == csum_b, "other VF's VRAM changed"))
+		return;
 }
 
 static void test_engine_bad_ring(void)
@@ -291,16 +374,20 @@ static void test_engine_bad_ring(void)
 	gpup_wr(&A, GPUP_REG_RING_SIZE, 0x3000);	/* not a power of two */
 	gpup_wr(&A, GPUP_REG_RING_TAIL, 0x20);
 	gpup_wr(&A, GPUP_REG_DOORBELL, 1);
-	CHECK(gpup_wait_idle(&A, 20000) == -EIO, "bad ring size accepted");
-	CHECK(gpup_rd(&A, GPUP_REG_ERROR) == GPUP_ERR_RING, "error");
+	if (!CHECK(gpup_wait_idle(&A, 20000) == -EIO, "bad ring size accepted"))
+		return;
+	if (!CHECK(gpup_rd(&A, GPUP_REG_ERROR) == GPUP_ERR_RING, "error"))
+		return;
 
 	fresh(&A);
-	gpup_wr(&A, GPUP_REG_RING_BASE_LO, 64 * MiB - 0x1000);
+	gpup_wr(&A, GPUP_REG_RING_BASE_LO, 64 * MIB - 0x1000);
 	gpup_wr(&A, GPUP_REG_RING_SIZE, 0x2000);	/* runs past VRAM */
 	gpup_wr(&A, GPUP_REG_RING_TAIL, 0x20);
 	gpup_wr(&A, GPUP_REG_DOORBELL, 1);
-	CHECK(gpup_wait_idle(&A, 20000) == -EIO, "ring past VRAM accepted");
-	CHECK(gpup_rd(&A, GPUP_REG_ERROR) == GPUP_ERR_RING, "error");
+	if (!CHECK(gpup_wait_idle(&A, 20000) == -EIO, "ring past VRAM accepted"))
+		return;
+	if (!CHECK(gpup_rd(&A, GPUP_REG_ERROR) == GPUP_ERR_RING, "error"))
+		return;
 }
 
 static void test_reset_restores_power_on(void)
@@ -310,26 +397,37 @@ static void test_reset_restores_power_on(void)
 
 	fresh(&A);
 	gpup_wr(&A, GPUP_REG_SCRATCH1, 7);
-	gpup_submit(&A, GPUP_CMD_FILL, 0x77777777, DATA, 0, MiB);
+	gpup_submit(&A, GPUP_CMD_FILL, 0x77777777, DATA, 0, MIB);
 	gpup_submit(&A, GPUP_CMD_FENCE, 9, 0, 0, 0);
 	gpup_kick(&A);
-	CHECK(!gpup_wait_idle(&A, 20000), "idle");
-	CHECK(!gpup_reset(&A), "VFIO_DEVICE_RESET: %m");
-	CHECK(gpup_rd(&A, GPUP_REG_SCRATCH1) == 0, "scratch survived");
-	CHECK(gpup_rd(&A, GPUP_REG_FENCE) == 0, "fence survived");
-	CHECK(gpup_rd(&A, GPUP_REG_RING_SIZE) == 0, "ring survived");
-	CHECK(gpup_debugfs_vram(uuid_a, "pages_allocated") == 0, "pages survived");
-	CHECK(pread(A.fd, &word, 4, bar2 + DATA) == 4 && word == 0, "VRAM via pread");
-	CHECK(A.vram[DATA + 4096] == 0, "VRAM via the old mmap");
+	if (!CHECK(!gpup_wait_idle(&A, 20000), "idle"))
+		return;
+	if (!CHECK(!gpup_reset(&A), "VFIO_DEVICE_RESET: %m"))
+		return;
+	if (!CHECK(gpup_rd(&A, GPUP_REG_SCRATCH1) == 0, "scratch survived"))
+		return;
+	if (!CHECK(gpup_rd(&A, GPUP_REG_FENCE) == 0, "fence survived"))
+		return;
+	if (!CHECK(gpup_rd(&A, GPUP_REG_RING_SIZE) == 0, "ring survived"))
+		return;
+	if (!CHECK(gpup_debugfs_vram(uuid_a, "pages_allocated") == 0, "pages survived"))
+		return;
+	if (!CHECK(pread(A.fd, &word, 4, bar2 + DATA) == 4 && word == 0, "VRAM via pread"))
+		return;
+	if (!CHECK(A.vram[DATA + 4096] == 0, "VRAM via the old mmap"))
+		return;
 
 	/* the register reset does the same */
 	fresh(&A);
 	gpup_submit(&A, GPUP_CMD_FILL, 1, DATA, 0, 4096);
 	gpup_kick(&A);
-	CHECK(!gpup_wait_idle(&A, 20000), "idle");
+	if (!CHECK(!gpup_wait_idle(&A, 20000), "idle"))
+		return;
 	gpup_wr(&A, GPUP_REG_CTRL, GPUP_CTRL_RESET);
-	CHECK(A.vram[DATA] == 0, "CTRL.RESET kept VRAM");
-	CHECK(gpup_rd(&A, GPUP_REG_CTRL) == 0, "CTRL.RESET kept CTRL");
+	if (!CHECK(A.vram[DATA] == 0, "CTRL.RESET kept VRAM"))
+		return;
+	if (!CHECK(gpup_rd(&A, GPUP_REG_CTRL) == 0, "CTRL.RESET kept CTRL"))
+		return;
 }
 
 static void test_reset_during_long_command(void)
@@ -338,20 +436,25 @@ static void test_reset_during_long_command(void)
 
 	for (i = 0; i < 3; i++) {
 		fresh(&B);
-		gpup_submit(&B, GPUP_CMD_FILL, 0x11, 0x100000, 0, 200 * MiB);
-		gpup_submit(&B, GPUP_CMD_COPY, 0, 0x100000, 0x8000000, 100 * MiB);
+		gpup_submit(&B, GPUP_CMD_FILL, 0x11, 0x100000, 0, 200 * MIB);
+		gpup_submit(&B, GPUP_CMD_COPY, 0, 0x100000, 0x8000000, 100 * MIB);
 		gpup_kick(&B);
 		usleep(1000 * i * 20);
-		CHECK(!gpup_reset(&B), "reset while busy");
-		CHECK(gpup_debugfs_vram(uuid_b, "pages_allocated") == 0, "pages after reset");
-		CHECK(!(gpup_rd(&B, GPUP_REG_STATUS) & GPUP_STATUS_BUSY), "busy after reset");
+		if (!CHECK(!gpup_reset(&B), "reset while busy"))
+			return;
+		if (!CHECK(gpup_debugfs_vram(uuid_b, "pages_allocated") == 0, "pages after reset"))
+			return;
+		if (!CHECK(!(gpup_rd(&B, GPUP_REG_STATUS) & GPUP_STATUS_BUSY), "busy after reset"))
+			return;
 	}
 	/* and the engine still works */
 	fresh(&B);
 	gpup_submit(&B, GPUP_CMD_FILL, 0x22, DATA, 0, 4096);
 	gpup_kick(&B);
-	CHECK(!gpup_wait_idle(&B, 20000), "engine dead after reset");
-	CHECK(B.vram[DATA] == 0x22, "fill after reset");
+	if (!CHECK(!gpup_wait_idle(&B, 20000), "engine dead after reset"))
+		return;
+	if (!CHECK(B.vram[DATA] == 0x22, "fill after reset"))
+		return;
 }
 
 static void test_overcommit_refused(void)
@@ -359,17 +462,23 @@ static void test_overcommit_refused(void)
 	char extra[8][40];
 	int avail = gpup_available("large"), n, ret = 0;
 
-	CHECK(avail >= 0 && avail < 8, "available_instances %d", avail);
+	if (!CHECK(avail >= 0 && avail < 8, "available_instances %d", avail))
+		return;
 	for (n = 0; n < avail; n++) {
 		ret = gpup_vf_create("large", extra[n], sizeof(extra[n]));
-		CHECK(!ret, "create large #%d: %s", n, strerror(-ret));
+		if (!CHECK(!ret, "create large #%d: %s", n, strerror(-ret)))
+			return;
 	}
-	CHECK(gpup_available("large") == 0, "still available");
+	if (!CHECK(gpup_available("large") == 0, "still available"))
+		return;
 	ret = gpup_vf_create("large", extra[n], sizeof(extra[n]));
-	CHECK(ret == -ENOSPC, "over-commit gave %d", ret);
+	if (!CHECK(ret == -ENOSPC, "over-commit gave %d", ret))
+		return;
 	while (n--)
-		CHECK(!gpup_vf_remove(extra[n]), "remove");
-	CHECK(gpup_available("large") == avail, "capacity not returned");
+		if (!CHECK(!gpup_vf_remove(extra[n]), "remove"))
+			return;
+	if (!CHECK(gpup_available("large") == avail, "capacity not returned"))
+		return;
 }
 
 static void test_remove_while_open(void)
@@ -380,13 +489,16 @@ static void test_remove_while_open(void)
 	pid_t pid;
 
 	ret = gpup_vf_create("small", uuid, sizeof(uuid));
-	CHECK(!ret, "create: %s", strerror(-ret));
+	if (!CHECK(!ret, "create: %s", strerror(-ret)))
+		return;
 	ret = gpup_open(&d, uuid);
-	CHECK(!ret, "open: %s", strerror(-ret));
+	if (!CHECK(!ret, "open: %s", strerror(-ret)))
+		return;
 	req = gpup_irq_eventfd(&d, VFIO_PCI_REQ_IRQ_INDEX);
 	if (req < 0)
 		gpup_close(&d);
-	CHECK(req >= 0, "REQ eventfd: %s", strerror(-req));
+	if (!CHECK(req >= 0, "REQ eventfd: %s", strerror(-req)))
+		return;
 	d.vram[0] = 1;
 
 	/* the child must not hold the other VFs open through inherited fds */
@@ -402,11 +514,15 @@ static void test_remove_while_open(void)
 	gpup_close(&d);
 	close(req);
 	ret = waitpid(pid, &status, 0);
-	CHECK(signalled == 1, "no release request");
-	CHECK(blocked, "remove finished while the VF was open");
-	CHECK(ret == pid && WIFEXITED(status) && !WEXITSTATUS(status), "remove failed");
+	if (!CHECK(signalled == 1, "no release request"))
+		return;
+	if (!CHECK(blocked, "remove finished while the VF was open"))
+		return;
+	if (!CHECK(ret == pid && WIFEXITED(status) && !WEXITSTATUS(status), "remove failed"))
+		return;
 	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s", uuid);
-	CHECK(access(path, F_OK) < 0, "still there after close");
+	if (!CHECK(access(path, F_OK) < 0, "still there after close"))
+		return;
 }
 
 static void test_two_profiles_run_concurrently(void)
@@ -416,18 +532,21 @@ static void test_two_profiles_run_concurrently(void)
 	fresh(&A);
 	fresh(&B);
 	for (i = 0; i < 32; i++) {
-		gpup_submit(&A, GPUP_CMD_FILL, 0xa0 + i, DATA, 0, MiB);
-		gpup_submit(&B, GPUP_CMD_FILL, 0xb0 + i, DATA, 0, MiB);
+		gpup_submit(&A, GPUP_CMD_FILL, 0xa0 + i, DATA, 0, MIB);
+		gpup_submit(&B, GPUP_CMD_FILL, 0xb0 + i, DATA, 0, MIB);
 	}
 	gpup_submit(&A, GPUP_CMD_FENCE, 0xa, 0, 0, 0);
 	gpup_submit(&B, GPUP_CMD_FENCE, 0xb, 0, 0, 0);
 	gpup_kick(&A);
 	gpup_kick(&B);
-	CHECK(!gpup_wait_idle(&A, 60000) && !gpup_wait_idle(&B, 60000), "idle");
-	CHECK(gpup_rd(&A, GPUP_REG_FENCE) == 0xa && gpup_rd(&B, GPUP_REG_FENCE) == 0xb,
-	      "fences");
-	CHECK(A.vram[DATA + 8] == 0xbf && B.vram[DATA + 8] == 0xcf, "last fill wins: %#x %#x",
-	      A.vram[DATA + 8], B.vram[DATA + 8]);
+	if (!CHECK(!gpup_wait_idle(&A, 60000) && !gpup_wait_idle(&B, 60000), "idle"))
+		return;
+	if (!CHECK(gpup_rd(&A, GPUP_REG_FENCE) == 0xa && gpup_rd(&B, GPUP_REG_FENCE) == 0xb,
+		   "fences"))
+		return;
+	if (!CHECK(A.vram[DATA + 8] == 0xbf && B.vram[DATA + 8] == 0xcf, "last fill wins: %#x %#x",
+		   A.vram[DATA + 8], B.vram[DATA + 8]))
+		return;
 }
 
 static const struct {
@@ -454,7 +573,7 @@ static const struct {
 
 int main(void)
 {
-	unsigned int i, n = sizeof(tests) / sizeof(tests[0]), nfail = 0;
+	unsigned int i, n = ARRAY_SIZE(tests), nfail = 0;
 	int ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
