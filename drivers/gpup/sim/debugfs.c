@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * debugfs: /sys/kernel/debug/gpup_sim/<vf>/{regs,vram} for inspection.
+ * debugfs: /sys/kernel/debug/gpup_sim/<vf>/{regs,vram,migration}.
  * "vram" reports the pages backing the VF and a content checksum that is
  * equal on two VFs exactly when their VRAM contents are equal, which is
  * what migration tests compare.
@@ -62,12 +62,22 @@ static int vram_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vram);
 
+static int migration_show(struct seq_file *s, void *unused)
+{
+	struct gpup_vf *vf = s->private;
+
+	gpup_mig_show(&vf->mig, s);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(migration);
+
 void gpup_debugfs_add_vf(struct gpup_vf *vf)
 {
 	vf->debugfs = debugfs_create_dir(dev_name(vf->vdev.dev),
 					 gpup_debugfs_root);
 	debugfs_create_file("regs", 0400, vf->debugfs, vf, &regs_fops);
 	debugfs_create_file("vram", 0400, vf->debugfs, vf, &vram_fops);
+	debugfs_create_file("migration", 0400, vf->debugfs, vf, &migration_fops);
 }
 
 void gpup_debugfs_remove_vf(struct gpup_vf *vf)

@@ -92,7 +92,7 @@ static int engine_exec(struct gpup_vf *vf, const struct gpup_cmd *cmd)
 		return 0;
 
 	for (done = 0; done < len && !ret; done += n) {
-		if (READ_ONCE(vf->engine_stopped))
+		if (READ_ONCE(vf->engine_stopped) || READ_ONCE(vf->quiesced))
 			return -EINTR;
 		n = min_t(u64, len - done, GPUP_ENGINE_CHUNK);
 		if (opcode == GPUP_CMD_FILL)
@@ -109,7 +109,8 @@ static bool engine_runnable_locked(struct gpup_vf *vf)
 {
 	const struct gpup_regs *regs = &vf->regs;
 
-	return !vf->engine_stopped && regs->ctrl & GPUP_CTRL_ENGINE_ENABLE &&
+	return !vf->engine_stopped && !vf->quiesced &&
+	       regs->ctrl & GPUP_CTRL_ENGINE_ENABLE &&
 	       !(regs->status & GPUP_STATUS_HALTED) &&
 	       regs->ring_head != regs->ring_tail;
 }
@@ -195,7 +196,7 @@ static void gpup_engine_work(struct work_struct *work)
 				   le64_to_cpu(cmd.src), le64_to_cpu(cmd.len), err);
 
 		mutex_lock(&vf->lock);
-		if (vf->engine_stopped) {
+		if (vf->engine_stopped || vf->quiesced) {
 			mutex_unlock(&vf->lock);
 			return;
 		}
@@ -240,4 +241,19 @@ void gpup_engine_start(struct gpup_vf *vf)
 	vf->engine_stopped = false;
 	gpup_engine_kick(vf);
 	mutex_unlock(&vf->lock);
+}
+
+/*
+ * Migration: stop taking commands and wait until none runs; a command cut
+ * short has not retired and runs again when the engine resumes.
+ */
+void gpup_engine_quiesce(struct gpup_vf *vf, bool quiesce)
+{
+	mutex_lock(&vf->lock);
+	vf->quiesced = quiesce;
+	if (!quiesce)
+		gpup_engine_kick(vf);
+	mutex_unlock(&vf->lock);
+	if (quiesce)
+		cancel_work_sync(&vf->engine_work);
 }

@@ -23,6 +23,8 @@
 #include <linux/xarray.h>
 #include <linux/gpup.h>
 
+#include "../core/gpup_mig.h"
+
 struct dentry;
 
 /* VFIO region offsets: region index in the top bits, as vfio-pci does */
@@ -116,7 +118,7 @@ int gpup_vram_init(struct gpup_vram *vram, u64 size);
 void gpup_vram_destroy(struct gpup_vram *vram);
 void gpup_vram_set_mapping(struct gpup_vram *vram,
 			   struct address_space *mapping, loff_t offset);
-void gpup_vram_clear(struct gpup_vram *vram);
+void gpup_vram_clear(struct gpup_vram *vram, bool mark_dirty);
 int gpup_vram_read(struct gpup_vram *vram, u64 off, void *buf, size_t len);
 int gpup_vram_write(struct gpup_vram *vram, u64 off, const void *buf,
 		    size_t len);
@@ -127,6 +129,8 @@ int gpup_vram_copy(struct gpup_vram *vram, u64 dst, u64 src, u64 len);
 int gpup_vram_mmap(struct gpup_vram *vram, struct vm_area_struct *vma);
 unsigned long gpup_vram_dirty_harvest(struct gpup_vram *vram,
 				      unsigned long *bitmap);
+void gpup_vram_dirty_arm(struct gpup_vram *vram);
+unsigned long gpup_vram_populated(struct gpup_vram *vram, unsigned long *bitmap);
 u32 gpup_vram_checksum(struct gpup_vram *vram);
 
 /* engine.c: the command engine */
@@ -140,6 +144,7 @@ void gpup_engine_init(struct gpup_vf *vf);
 void gpup_engine_kick(struct gpup_vf *vf);
 void gpup_engine_stop(struct gpup_vf *vf);
 void gpup_engine_start(struct gpup_vf *vf);
+void gpup_engine_quiesce(struct gpup_vf *vf, bool quiesce);
 
 /* The whole VF.  Locks nest reset_lock, lock, vram.lock. */
 struct gpup_vf {
@@ -153,11 +158,13 @@ struct gpup_vf {
 	struct gpup_vram vram;
 	struct work_struct engine_work;
 	bool engine_stopped;		/* set while reset drains the engine */
+	bool quiesced;			/* migration: no engine work */
 	int irq_index;			/* VFIO_PCI_*_IRQ_INDEX in use, or -1 */
 	struct eventfd_ctx *intx_trigger;
 	struct eventfd_ctx *msi_trigger;
 	struct eventfd_ctx *req_trigger;	/* asks the user to release */
 	bool intx_masked;
+	struct gpup_mig mig;		/* VFIO migration, via the core */
 	struct dentry *debugfs;
 };
 
@@ -170,7 +177,11 @@ static inline struct gpup_vf *vdev_to_vf(struct vfio_device *vdev)
 extern const struct vfio_device_ops gpup_vf_ops;
 void gpup_vf_raise_locked(struct gpup_vf *vf, u32 int_bits);
 void gpup_vf_update_irq_locked(struct gpup_vf *vf);
-void gpup_vf_reset(struct gpup_vf *vf);
+void gpup_vf_reset(struct gpup_vf *vf, bool from_guest);
+
+/* mig.c: the backend of the migration core */
+extern const struct gpup_mig_ops gpup_sim_mig_ops;
+extern const struct vfio_migration_ops gpup_sim_mig_vfio_ops;
 
 /* debugfs.c */
 void gpup_debugfs_init(void);

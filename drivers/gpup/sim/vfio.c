@@ -38,6 +38,11 @@ static int gpup_vf_init(struct vfio_device *vdev)
 	gpup_vram_set_mapping(&vf->vram, vdev->inode->i_mapping,
 			      GPUP_INDEX_TO_OFFSET(VFIO_PCI_BAR2_REGION_INDEX));
 
+	ret = gpup_mig_init(&vf->mig, vdev, &gpup_sim_mig_ops, vf->profile->vram_size);
+	if (ret)
+		goto err_vram;
+	vdev->mig_ops = &gpup_sim_mig_vfio_ops;
+
 	mutex_init(&vf->reset_lock);
 	mutex_init(&vf->lock);
 	gpup_cfg_init(&vf->cfg, vf->profile);
@@ -46,6 +51,8 @@ static int gpup_vf_init(struct vfio_device *vdev)
 	vf->irq_index = -1;
 	return 0;
 
+err_vram:
+	gpup_vram_destroy(&vf->vram);
 err_pool:
 	gpup_pool_release(vf->pool, vf->profile->vram_size);
 	return ret;
@@ -55,6 +62,7 @@ static void gpup_vf_release(struct vfio_device *vdev)
 {
 	struct gpup_vf *vf = vdev_to_vf(vdev);
 
+	gpup_mig_destroy(&vf->mig);
 	gpup_vram_destroy(&vf->vram);
 	gpup_pool_release(vf->pool, vf->profile->vram_size);
 	mutex_destroy(&vf->lock);
@@ -96,17 +104,24 @@ void gpup_vf_raise_locked(struct gpup_vf *vf, u32 int_bits)
 	}
 }
 
-/* Power-on state: engine idle, VRAM empty, registers and config at reset */
-void gpup_vf_reset(struct gpup_vf *vf)
+/*
+ * Power-on state: engine idle, VRAM empty, registers and config at reset.
+ * A reset the guest asks for (CTRL) leaves a migration in progress going,
+ * so the pages it frees count as dirty; a VFIO reset ends the migration
+ * (the caller tells the core) and so also lifts its quiesce.
+ */
+void gpup_vf_reset(struct gpup_vf *vf, bool from_guest)
 {
 	unsigned long pages;
 
 	mutex_lock(&vf->reset_lock);
 	gpup_engine_stop(vf);
 	pages = atomic_long_read(&vf->vram.allocated);
-	gpup_vram_clear(&vf->vram);
+	gpup_vram_clear(&vf->vram, from_guest);
 
 	mutex_lock(&vf->lock);
+	if (!from_guest)
+		vf->quiesced = false;
 	gpup_regs_init(&vf->regs);
 	gpup_cfg_init(&vf->cfg, vf->profile);
 	vf->intx_masked = false;
@@ -133,16 +148,23 @@ static void gpup_vf_irqs_disable_locked(struct gpup_vf *vf)
 	vf->intx_masked = false;
 }
 
+static int gpup_vf_open(struct vfio_device *vdev)
+{
+	gpup_mig_open(&vdev_to_vf(vdev)->mig);
+	return 0;
+}
+
 static void gpup_vf_close(struct vfio_device *vdev)
 {
 	struct gpup_vf *vf = vdev_to_vf(vdev);
 
+	gpup_mig_close(&vf->mig);
 	mutex_lock(&vf->lock);
 	gpup_vf_irqs_disable_locked(vf);
 	irq_set_trigger(&vf->req_trigger, NULL);
 	mutex_unlock(&vf->lock);
 	/* The next user finds the VF as after power-on, as vfio-pci does */
-	gpup_vf_reset(vf);
+	gpup_vf_reset(vf, false);
 }
 
 static ssize_t gpup_cfg_rw(struct gpup_vf *vf, char __user *buf, size_t count,
@@ -196,7 +218,7 @@ static ssize_t gpup_regs_rw(struct gpup_vf *vf, char __user *buf, size_t count,
 	mutex_unlock(&vf->lock);
 
 	if (act & GPUP_REG_ACT_RESET)
-		gpup_vf_reset(vf);
+		gpup_vf_reset(vf, true);
 	if (!write && copy_to_user(buf, &val, sizeof(val)))
 		return -EFAULT;
 	return count;
@@ -470,7 +492,8 @@ static long gpup_vf_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	case VFIO_DEVICE_SET_IRQS:
 		return gpup_ioctl_set_irqs(vf, uarg);
 	case VFIO_DEVICE_RESET:
-		gpup_vf_reset(vf);
+		gpup_vf_reset(vf, false);
+		gpup_mig_reset(&vf->mig);
 		return 0;
 	default:
 		return -ENOTTY;
@@ -497,6 +520,7 @@ const struct vfio_device_ops gpup_vf_ops = {
 	.name		= "gpup-vf",
 	.init		= gpup_vf_init,
 	.release	= gpup_vf_release,
+	.open_device	= gpup_vf_open,
 	.close_device	= gpup_vf_close,
 	.read		= gpup_vf_read,
 	.write		= gpup_vf_write,

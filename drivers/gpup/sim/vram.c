@@ -67,31 +67,33 @@ static void vram_zap(struct gpup_vram *vram, unsigned long first,
 				    (loff_t)count << PAGE_SHIFT, 1);
 }
 
-static void vram_free_pages(struct gpup_vram *vram)
+/*
+ * Back to power-on: every page gone, reads return zeros again.  With
+ * @mark_dirty the freed pages count as written (their contents changed to
+ * zeros), so a migration in progress sends them again.
+ */
+void gpup_vram_clear(struct gpup_vram *vram, bool mark_dirty)
 {
 	struct page *page;
 	unsigned long idx;
 
+	down_write(&vram->lock);
+	vram_zap(vram, 0, vram->npages);
+	if (!mark_dirty)
+		bitmap_zero(vram->dirty, vram->npages);
 	xa_for_each(&vram->pages, idx, page) {
 		xa_erase(&vram->pages, idx);
 		__free_page(page);
+		if (mark_dirty)
+			set_bit(idx, vram->dirty);
 	}
 	atomic_long_set(&vram->allocated, 0);
-}
-
-/* Back to power-on: every page gone, reads return zeros again */
-void gpup_vram_clear(struct gpup_vram *vram)
-{
-	down_write(&vram->lock);
-	vram_zap(vram, 0, vram->npages);
-	vram_free_pages(vram);
-	bitmap_zero(vram->dirty, vram->npages);
 	up_write(&vram->lock);
 }
 
 void gpup_vram_destroy(struct gpup_vram *vram)
 {
-	gpup_vram_clear(vram);
+	gpup_vram_clear(vram, false);
 	xa_destroy(&vram->pages);
 	bitmap_free(vram->dirty);
 	vram->dirty = NULL;
@@ -371,6 +373,32 @@ unsigned long gpup_vram_dirty_harvest(struct gpup_vram *vram,
 	}
 	for_each_set_bitrange(start, end, bitmap, vram->npages)
 		vram_zap(vram, start, end - start);
+	return count;
+}
+
+/* Start a tracking session: no page dirty, every mapping write-protected */
+void gpup_vram_dirty_arm(struct gpup_vram *vram)
+{
+	unsigned long i;
+
+	for (i = 0; i < BITS_TO_LONGS(vram->npages); i++)
+		xchg(&vram->dirty[i], 0);
+	vram_zap(vram, 0, vram->npages);
+}
+
+/* Set in @bitmap the pages that hold data; returns their number */
+unsigned long gpup_vram_populated(struct gpup_vram *vram, unsigned long *bitmap)
+{
+	unsigned long idx, count = 0;
+	struct page *page;
+
+	bitmap_zero(bitmap, vram->npages);
+	down_read(&vram->lock);
+	xa_for_each(&vram->pages, idx, page) {
+		__set_bit(idx, bitmap);
+		count++;
+	}
+	up_read(&vram->lock);
 	return count;
 }
 

@@ -125,11 +125,29 @@ static void vram_clear_frees_everything(struct kunit *test)
 
 	gpup_vram_fill32(vram, 0, VRAM, 7);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&vram->allocated), VRAM / SZ_4K);
-	gpup_vram_clear(vram);
+	gpup_vram_clear(vram, false);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&vram->allocated), 0);
 	KUNIT_EXPECT_EQ(test, gpup_vram_read(vram, 0x100, &v, sizeof(v)), 0);
 	KUNIT_EXPECT_EQ(test, v, 0);
 	KUNIT_EXPECT_EQ(test, bitmap_weight(vram->dirty, vram->npages), 0);
+}
+
+/* A reset the guest asks for mid-migration must resend the zeroed pages */
+static void vram_clear_marks_freed_pages_dirty(struct kunit *test)
+{
+	struct gpup_vram *vram = new_vram(test);
+	unsigned long *bitmap = kunit_kcalloc(test, BITS_TO_LONGS(VRAM / SZ_4K),
+					      sizeof(long), GFP_KERNEL);
+	u32 v = 9;
+
+	KUNIT_ASSERT_NOT_NULL(test, bitmap);
+	gpup_vram_write(vram, 5 * SZ_4K, &v, sizeof(v));
+	gpup_vram_write(vram, 9 * SZ_4K, &v, sizeof(v));
+	gpup_vram_dirty_arm(vram);
+	gpup_vram_clear(vram, true);
+	KUNIT_EXPECT_EQ(test, gpup_vram_dirty_harvest(vram, bitmap), 2);
+	KUNIT_EXPECT_TRUE(test, test_bit(5, bitmap) && test_bit(9, bitmap));
+	KUNIT_EXPECT_EQ(test, gpup_vram_populated(vram, bitmap), 0);
 }
 
 static struct kunit_case gpup_vram_cases[] = {
@@ -140,6 +158,7 @@ static struct kunit_case gpup_vram_cases[] = {
 	KUNIT_CASE(vram_dirty_harvest_rearms),
 	KUNIT_CASE(vram_checksum_follows_contents),
 	KUNIT_CASE(vram_clear_frees_everything),
+	KUNIT_CASE(vram_clear_marks_freed_pages_dirty),
 	{}
 };
 

@@ -314,3 +314,81 @@ long long gpup_debugfs_vram(const char *uuid, const char *field)
 	fclose(f);
 	return val;
 }
+
+int gpup_debugfs_str(const char *uuid, const char *file, const char *field,
+		     char *out, size_t len)
+{
+	char path[PATH_MAX], line[512];
+	size_t flen = strlen(field);
+	int ret = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), GPUP_DEBUGFS "/%s/%s", uuid, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, field, flen) || line[flen] != ' ')
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(out, len, "%s", line + flen + strspn(line + flen, " "));
+		ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+/* VFIO_DEVICE_FEATURE with a payload of @len bytes, copied in and out */
+static int device_feature(struct gpup_dev *d, uint32_t flags, void *data, size_t len)
+{
+	char buf[sizeof(struct vfio_device_feature) + 64] = {};
+	struct vfio_device_feature *feat = (void *)buf;
+
+	if (len > 64)
+		return -EINVAL;
+	feat->argsz = sizeof(*feat) + len;
+	feat->flags = flags;
+	memcpy(feat->data, data, len);
+	if (ioctl(d->fd, VFIO_DEVICE_FEATURE, feat))
+		return -errno;
+	memcpy(data, feat->data, len);
+	return 0;
+}
+
+int gpup_mig_set_state(struct gpup_dev *d, uint32_t state)
+{
+	struct vfio_device_feature_mig_state mig = { .device_state = state, .data_fd = -1 };
+	int ret = device_feature(d, VFIO_DEVICE_FEATURE_SET |
+				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &mig, sizeof(mig));
+
+	return ret ? ret : mig.data_fd;
+}
+
+int gpup_mig_get_state(struct gpup_dev *d)
+{
+	struct vfio_device_feature_mig_state mig = {};
+	int ret = device_feature(d, VFIO_DEVICE_FEATURE_GET |
+				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &mig, sizeof(mig));
+
+	return ret ? ret : (int)mig.device_state;
+}
+
+int gpup_mig_precopy_info(int data_fd, uint64_t *initial, uint64_t *dirty)
+{
+	struct vfio_precopy_info info = { .argsz = sizeof(info) };
+
+	if (ioctl(data_fd, VFIO_MIG_GET_PRECOPY_INFO, &info))
+		return -errno;
+	*initial = info.initial_bytes;
+	*dirty = info.dirty_bytes;
+	return info.flags;	/* always 0: never an echo of what went in */
+}
+
+long long gpup_mig_data_size(struct gpup_dev *d)
+{
+	struct vfio_device_feature_mig_data_size sz = {};
+	int ret = device_feature(d, VFIO_DEVICE_FEATURE_GET |
+				 VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &sz, sizeof(sz));
+
+	return ret ? ret : (long long)sz.stop_copy_length;
+}

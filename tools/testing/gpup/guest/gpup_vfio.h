@@ -57,5 +57,14 @@ int gpup_eventfd_wait(int efd, int timeout_ms);
 
 /* debugfs: a field of <vf>/vram, e.g. "pages_allocated" */
 long long gpup_debugfs_vram(const char *uuid, const char *field);
+/* a field of <vf>/<file> as text, e.g. ("migration", "last_error") */
+int gpup_debugfs_str(const char *uuid, const char *file, const char *field,
+		     char *out, size_t len);
+
+/* VFIO migration v2: returns the data fd (or -1 for none) or -errno */
+int gpup_mig_set_state(struct gpup_dev *d, uint32_t state);
+int gpup_mig_get_state(struct gpup_dev *d);
+int gpup_mig_precopy_info(int data_fd, uint64_t *initial, uint64_t *dirty);
+long long gpup_mig_data_size(struct gpup_dev *d);
 
 #endif

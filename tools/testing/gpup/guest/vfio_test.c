@@ -20,32 +20,11 @@
 #include <unistd.h>
 
 #include "gpup_vfio.h"
+#include "tap.h"
 
-#define MIB		0x100000ULL
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define RING_BASE	0x0
 #define RING_SIZE	0x1000
 #define DATA		0x10000		/* first VRAM byte after the ring */
-
-static int failed;
-
-/* Records a failed check with its reason; the caller returns on false */
-#define CHECK(cond, ...) check(!!(cond), __func__, __LINE__, #cond, __VA_ARGS__)
-
-static bool check(bool ok, const char *fn, int line, const char *cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok)
-		return true;
-	printf("# %s:%d: failed: %s: ", fn, line, cond);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failed = 1;
-	return false;
-}
 
 /* Two VFs of two profiles, open for every test */
 static char uuid_a[40], uuid_b[40];
@@ -549,10 +528,7 @@ static void test_two_profiles_run_concurrently(void)
 		return;
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct tap_test tests[] = {
 	{ "device_info_and_regions", test_device_info },
 	{ "config_space_identity_and_bar_sizing", test_config_space },
 	{ "registers_identity_and_scratch", test_registers },
@@ -573,11 +549,11 @@ static const struct {
 
 int main(void)
 {
-	unsigned int i, n = ARRAY_SIZE(tests), nfail = 0;
+	unsigned int nfail;
 	int ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..%u\n", n);
+	printf("TAP version 13\n1..%zu\n", ARRAY_SIZE(tests));
 	ret = gpup_vf_create("small", uuid_a, sizeof(uuid_a));
 	ret = ret ?: gpup_vf_create("medium", uuid_b, sizeof(uuid_b));
 	ret = ret ?: gpup_open(&A, uuid_a);
@@ -586,18 +562,12 @@ int main(void)
 		printf("Bail out! cannot set up two VFs: %s\n", strerror(-ret));
 		return 1;
 	}
-	for (i = 0; i < n; i++) {
-		failed = 0;
-		tests[i].fn();
-		printf("%s %u - %s\n", failed ? "not ok" : "ok", i + 1, tests[i].name);
-		nfail += failed;
-	}
+	nfail = tap_run("vfio", tests, ARRAY_SIZE(tests));
 	gpup_close(&A);
 	gpup_close(&B);
 	if (gpup_vf_remove(uuid_a) || gpup_vf_remove(uuid_b)) {
 		printf("# removing the VFs failed\n");
 		nfail++;
 	}
-	printf("# vfio: %u passed, %u failed\n", n - nfail, nfail);
 	return nfail ? 1 : 0;
 }

@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gpup migration core: the saving and resuming data files.
+ *
+ * Saving.  read() produces the stream on demand, one record at a time,
+ * never holding more than one record header and one VRAM page in kernel
+ * memory, plus a bitmap of the pages still to send (a bit per 4 KiB page):
+ *
+ *   STREAM, IMMUTABLE              the initial bytes, before anything else
+ *   ROUND 0, VRAM...               the first pass: every page ever written
+ *   ROUND n, VRAM...               pages dirtied since the last harvest
+ *   MUTABLE, END                   once the device is stopped and clean
+ *
+ * A round ends when its pages are sent; the next one harvests the dirty
+ * bits.  In PRE_COPY, with nothing dirty, read() returns -ENOMSG (a
+ * temporary end); in STOP_COPY the device is stopped, so a final harvest
+ * is followed by MUTABLE and END, and read() returns 0 after them.
+ *
+ * Resuming.  write() feeds the incremental parser with whatever pieces the
+ * user sends.  The immutable record reaches the backend's
+ * restore_immutable() as soon as its last byte arrives, so a target that
+ * cannot take this device refuses it during the source's pre-copy, before
+ * a single VRAM byte is written.  VRAM data is written through to the
+ * device as it arrives.
+ *
+ * Lifetime.  A file may outlive the device's open: close_device and reset
+ * disable it under its lock, after which read() and write() fail with
+ * -ENODEV without touching the device.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/bitmap.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <linux/unaligned.h>
+
+#include "gpup_mig.h"
+#include "trace.h"
+
+enum gpup_save_stage {
+	SAVE_VRAM,	/* rounds of VRAM pages */
+	SAVE_MUTABLE,
+	SAVE_END,
+	SAVE_DONE,
+};
+
+/* Bytes of the record being read out: head, VRAM data, CRC */
+#define HEAD_MAX	(2 * GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_immutable) + \
+			 sizeof(struct gpup_rec_stream) + GPUP_REC_SMALL_MAX)
+
+struct gpup_mig_file {
+	struct file *filp;
+	struct gpup_mig *mig;
+	struct mutex lock;		/* everything below */
+	bool disabled;			/* the device let go of this file */
+	bool saving;
+
+	/* saving */
+	bool stopped;			/* STOP_COPY: the end is final */
+	enum gpup_save_stage stage;
+	u8 *head;			/* encoded head of the current record */
+	size_t head_len, head_pos;
+	size_t initial_left;		/* initial bytes not yet read */
+	u64 data_off;			/* VRAM offset of the current record */
+	u32 data_len, data_pos;		/* its page data */
+	u32 crc;			/* running CRC of a VRAM record */
+	u8 crc_le[4];
+	u32 crc_pos;			/* 4: no CRC pending */
+	void *page;			/* the VRAM page being read out */
+	unsigned long *pending;		/* pages left in this round */
+	unsigned long next_page;
+	u32 round;
+	unsigned long first_pass;	/* pages of round 0, announced first */
+	u64 records;			/* complete records read */
+	u64 bytes;			/* bytes of them */
+
+	/* resuming */
+	struct gpup_parser *parser;
+};
+
+void gpup_mig_file_disable(struct gpup_mig_file *migf)
+{
+	mutex_lock(&migf->lock);
+	migf->disabled = true;
+	mutex_unlock(&migf->lock);
+}
+
+/* A reference for the user's fd; the core keeps its own until _put() */
+struct file *gpup_mig_file_get(struct gpup_mig_file *migf)
+{
+	return get_file(migf->filp);
+}
+
+/* The core lets go: disable the file, drop its reference */
+void gpup_mig_file_put(struct gpup_mig_file *migf)
+{
+	gpup_mig_file_disable(migf);
+	fput(migf->filp);
+}
+
+/* PRE_COPY_P2P -> STOP_COPY: the same file goes on to the final end */
+void gpup_mig_file_stop(struct gpup_mig_file *migf)
+{
+	mutex_lock(&migf->lock);
+	migf->stopped = true;
+	mutex_unlock(&migf->lock);
+}
+
+bool gpup_mig_file_complete(struct gpup_mig_file *migf)
+{
+	bool done;
+
+	mutex_lock(&migf->lock);
+	done = migf->saving ? migf->stage == SAVE_DONE && !migf->head_len :
+	       gpup_parser_done(migf->parser);
+	mutex_unlock(&migf->lock);
+	return done;
+}
+
+const char *gpup_mig_file_error(struct gpup_mig_file *migf)
+{
+	return migf->parser ? migf->parser->error : NULL;
+}
+
+static int gpup_mig_file_release(struct inode *inode, struct file *filp)
+{
+	struct gpup_mig_file *migf = filp->private_data;
+
+	kfree(migf->parser);
+	bitmap_free(migf->pending);
+	free_page((unsigned long)migf->page);
+	kfree(migf->head);
+	mutex_destroy(&migf->lock);
+	kfree(migf);
+	return 0;
+}
+
+static void save_account(struct gpup_mig_file *migf, size_t n)
+{
+	struct gpup_mig *mig = migf->mig;
+
+	spin_lock(&mig->info_lock);
+	if (migf->stopped)
+		mig->stats.stopcopy_bytes += n;
+	else
+		mig->stats.precopy_bytes += n;
+	spin_unlock(&mig->info_lock);
+}
+
+/* Encode a small record as the whole head of the next read-out */
+static void save_small(struct gpup_mig_file *migf, u16 type, u16 flags,
+		       const void *payload, u32 len)
+{
+	migf->head_len = gpup_rec_encode(migf->head, type, flags, payload, len);
+	migf->head_pos = 0;
+	migf->data_len = 0;
+	migf->data_pos = 0;
+	migf->crc_pos = sizeof(migf->crc_le);
+}
+
+static void save_round(struct gpup_mig_file *migf, unsigned long pages)
+{
+	struct gpup_rec_round r = {
+		.round = cpu_to_le32(migf->round),
+		.pages = cpu_to_le32(pages),
+	};
+
+	trace_gpup_mig_round(dev_name(migf->mig->vdev->dev), migf->round, pages,
+			     migf->bytes);
+	save_small(migf, GPUP_REC_ROUND, 0, &r, sizeof(r));
+}
+
+/* A VRAM record for the next run of pending pages, or false if none */
+static bool save_vram_record(struct gpup_mig_file *migf)
+{
+	unsigned long npages = migf->mig->npages, first, end;
+	struct gpup_rec_vram v = {};
+	struct gpup_rec_hdr *hdr = (void *)migf->head;
+
+	first = find_next_bit(migf->pending, npages, migf->next_page);
+	if (first >= npages)
+		return false;
+	end = find_next_zero_bit(migf->pending, npages, first);
+	end = min(end, first + GPUP_REC_VRAM_MAX_PAGES);
+	bitmap_clear(migf->pending, first, end - first);
+	migf->next_page = end;
+
+	v.offset = cpu_to_le64((u64)first * GPUP_MIG_PAGE_SIZE);
+	v.npages = cpu_to_le32(end - first);
+	migf->data_len = (end - first) * GPUP_MIG_PAGE_SIZE;
+	gpup_rec_hdr_encode(hdr, GPUP_REC_VRAM, GPUP_REC_F_MANDATORY,
+			    sizeof(v) + migf->data_len);
+	memcpy(migf->head + sizeof(*hdr), &v, sizeof(v));
+	migf->head_len = sizeof(*hdr) + sizeof(v);
+	migf->head_pos = 0;
+	migf->data_off = (u64)first * GPUP_MIG_PAGE_SIZE;
+	migf->data_pos = 0;
+	migf->crc = gpup_stream_crc(GPUP_CRC_SEED, migf->head, migf->head_len);
+	migf->crc_pos = 0;	/* filled when the data is done */
+	return true;
+}
+
+/*
+ * Set up the next record.  Returns 0, -ENOMSG when pre-copy has nothing
+ * to send now, or a negative errno from the device.
+ */
+static int save_next(struct gpup_mig_file *migf)
+{
+	struct gpup_mig *mig = migf->mig;
+	unsigned long dirty;
+	size_t len;
+	int ret;
+
+	switch (migf->stage) {
+	case SAVE_VRAM:
+		if (migf->first_pass != ULONG_MAX) {
+			save_round(migf, migf->first_pass);
+			migf->first_pass = ULONG_MAX;
+			return 0;
+		}
+		if (save_vram_record(migf))
+			return 0;
+		dirty = mig->ops->dirty_query(mig, migf->pending);
+		migf->next_page = 0;
+		if (dirty) {
+			migf->round++;
+			spin_lock(&mig->info_lock);
+			mig->stats.rounds++;
+			spin_unlock(&mig->info_lock);
+			save_round(migf, dirty);
+			return 0;
+		}
+		if (!migf->stopped)
+			return -ENOMSG;
+		migf->stage = SAVE_MUTABLE;
+		fallthrough;
+	case SAVE_MUTABLE:
+		len = GPUP_REC_SMALL_MAX;
+		ret = mig->ops->save_mutable(mig, migf->page, &len);
+		if (ret)
+			return ret;
+		save_small(migf, GPUP_REC_MUTABLE, GPUP_REC_F_MANDATORY, migf->page, len);
+		migf->stage = SAVE_END;
+		return 0;
+	case SAVE_END: {
+		struct gpup_rec_end end = {
+			.records = cpu_to_le64(migf->records),
+			.bytes = cpu_to_le64(migf->bytes),
+		};
+
+		save_small(migf, GPUP_REC_END, GPUP_REC_F_MANDATORY, &end, sizeof(end));
+		migf->stage = SAVE_DONE;
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+static bool save_record_done(struct gpup_mig_file *migf)
+{
+	return migf->head_pos == migf->head_len && migf->data_pos == migf->data_len &&
+	       migf->crc_pos == sizeof(migf->crc_le);
+}
+
+/* Copy out of the current record; returns bytes copied or -errno */
+static ssize_t save_copy(struct gpup_mig_file *migf, struct iov_iter *to, size_t len)
+{
+	struct gpup_mig *mig = migf->mig;
+	size_t n, poff;
+	int ret;
+
+	if (migf->head_pos < migf->head_len) {
+		n = min(len, migf->head_len - migf->head_pos);
+		if (copy_to_iter(migf->head + migf->head_pos, n, to) != n)
+			return -EFAULT;
+		migf->head_pos += n;
+		migf->initial_left -= min(migf->initial_left, n);
+		return n;
+	}
+	if (migf->data_pos < migf->data_len) {
+		poff = migf->data_pos % GPUP_MIG_PAGE_SIZE;
+		if (!poff) {
+			/* read each page once, after it was harvested */
+			ret = mig->ops->vram_read(mig, migf->data_off + migf->data_pos,
+						  migf->page, GPUP_MIG_PAGE_SIZE);
+			if (ret)
+				return ret;
+			migf->crc = gpup_stream_crc(migf->crc, migf->page,
+						    GPUP_MIG_PAGE_SIZE);
+		}
+		n = min(len, GPUP_MIG_PAGE_SIZE - poff);
+		if (copy_to_iter(migf->page + poff, n, to) != n)
+			return -EFAULT;
+		migf->data_pos += n;
+		if (migf->data_pos == migf->data_len)
+			put_unaligned_le32(~migf->crc, migf->crc_le);
+		return n;
+	}
+	n = min_t(size_t, len, sizeof(migf->crc_le) - migf->crc_pos);
+	if (copy_to_iter(migf->crc_le + migf->crc_pos, n, to) != n)
+		return -EFAULT;
+	migf->crc_pos += n;
+	return n;
+}
+
+/* The current record has been read out entirely */
+static void save_retire(struct gpup_mig_file *migf)
+{
+	migf->records++;
+	migf->bytes += migf->head_len + migf->data_len +
+		       (migf->data_len ? sizeof(migf->crc_le) : 0);
+	migf->head_len = 0;
+	migf->head_pos = 0;
+	migf->data_len = 0;
+	migf->data_pos = 0;
+}
+
+static ssize_t gpup_save_read(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct gpup_mig_file *migf = iocb->ki_filp->private_data;
+	size_t len = iov_iter_count(to);
+	ssize_t done = 0, n = 0;
+
+	mutex_lock(&migf->lock);
+	if (migf->disabled) {
+		n = -ENODEV;
+		goto out;
+	}
+	while (done < len) {
+		if (!migf->head_len) {
+			if (migf->stage == SAVE_DONE)
+				break;		/* the final end: read() returns 0 */
+			n = save_next(migf);
+			if (n)
+				break;
+			continue;
+		}
+		n = save_copy(migf, to, len - done);
+		if (n < 0)
+			break;
+		done += n;
+		if (save_record_done(migf))
+			save_retire(migf);
+	}
+	if (done)
+		save_account(migf, done);
+out:
+	mutex_unlock(&migf->lock);
+	return done ? done : n;
+}
+
+/*
+ * What a saving file still has to send: for PRECOPY_INFO (initial and
+ * dirty bytes) and MIG_DATA_SIZE.  In pre-copy, an exhausted round takes
+ * in the pages dirtied since, so the estimate follows the guest.
+ */
+static void save_remaining(struct gpup_mig_file *migf, u64 *initial, u64 *dirty,
+			   bool refresh)
+{
+	struct gpup_mig *mig = migf->mig;
+	unsigned long pages;
+
+	*initial = migf->initial_left;
+	*dirty = 0;
+	if (migf->stage != SAVE_VRAM)
+		return;
+	pages = bitmap_weight(migf->pending, mig->npages);
+	if (refresh && !migf->stopped && !pages && !migf->head_len &&
+	    save_next(migf) == 0)
+		pages = bitmap_weight(migf->pending, mig->npages);
+	*dirty = (u64)pages * GPUP_MIG_PAGE_SIZE;
+	if (migf->head_len && !migf->initial_left)
+		*dirty += migf->head_len - migf->head_pos + migf->data_len -
+			  migf->data_pos + sizeof(migf->crc_le) - migf->crc_pos;
+}
+
+u64 gpup_mig_file_pending(struct gpup_mig_file *migf)
+{
+	u64 initial = 0, dirty = 0;
+
+	mutex_lock(&migf->lock);
+	if (migf->saving && !migf->disabled)
+		save_remaining(migf, &initial, &dirty, false);
+	mutex_unlock(&migf->lock);
+	/* and the stop-copy tail: mutable and end records */
+	return initial + dirty + 2 * GPUP_REC_OVERHEAD +
+	       sizeof(struct gpup_rec_mutable) + sizeof(struct gpup_rec_end);
+}
+
+/* VFIO_MIG_GET_PRECOPY_INFO without the user copies */
+int gpup_mig_precopy_info(struct gpup_mig_file *migf, u64 *initial, u64 *dirty)
+{
+	struct gpup_mig *mig = migf->mig;
+	int ret = 0;
+
+	mutex_lock(&mig->state_mutex);
+	if (mig->state != VFIO_DEVICE_STATE_PRE_COPY &&
+	    mig->state != VFIO_DEVICE_STATE_PRE_COPY_P2P) {
+		ret = -EINVAL;
+		goto out_state;
+	}
+	mutex_lock(&migf->lock);
+	if (migf->disabled)
+		ret = -ENODEV;
+	else
+		save_remaining(migf, initial, dirty, true);
+	mutex_unlock(&migf->lock);
+out_state:
+	gpup_mig_state_unlock(mig);
+	return ret;
+}
+
+static long gpup_save_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_precopy_info, dirty_bytes);
+	struct vfio_precopy_info info;
+	u64 initial, dirty;
+	int ret;
+
+	if (cmd != VFIO_MIG_GET_PRECOPY_INFO)
+		return -ENOTTY;
+	if (copy_from_user(&info, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	ret = gpup_mig_precopy_info(filp->private_data, &initial, &dirty);
+	if (ret)
+		return ret;
+
+	/* never echo what the caller put in */
+	memset(&info, 0, sizeof(info));
+	info.argsz = minsz;
+	info.initial_bytes = initial;
+	info.dirty_bytes = dirty;
+	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static const struct file_operations gpup_save_fops = {
+	.owner = THIS_MODULE,
+	.read_iter = gpup_save_read,
+	.unlocked_ioctl = gpup_save_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = gpup_mig_file_release,
+};
+
+/* Resuming: parser callbacks */
+static int resume_record(void *ctx, u16 type, const void *payload, u32 len)
+{
+	struct gpup_mig_file *migf = ctx;
+	struct gpup_mig *mig = migf->mig;
+	char why[96] = "";
+	int ret;
+
+	switch (type) {
+	case GPUP_REC_IMMUTABLE:
+		ret = mig->ops->restore_immutable(mig, payload, len, why, sizeof(why));
+		if (ret)
+			gpup_mig_set_error(mig, "incompatible device: %s",
+					   why[0] ? why : "immutable state refused");
+		return ret;
+	case GPUP_REC_MUTABLE:
+		ret = mig->ops->restore_mutable(mig, payload, len, why, sizeof(why));
+		if (ret)
+			gpup_mig_set_error(mig, "mutable state refused: %s",
+					   why[0] ? why : "invalid");
+		return ret;
+	default:
+		return 0;	/* STREAM, ROUND, END: the parser checked them */
+	}
+}
+
+static int resume_vram(void *ctx, u64 off, const void *data, u32 len)
+{
+	struct gpup_mig_file *migf = ctx;
+
+	return migf->mig->ops->vram_write(migf->mig, off, data, len);
+}
+
+static const struct gpup_parser_ops gpup_resume_parser_ops = {
+	.record = resume_record,
+	.vram = resume_vram,
+};
+
+static ssize_t gpup_resume_write(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct gpup_mig_file *migf = iocb->ki_filp->private_data;
+	struct gpup_mig *mig = migf->mig;
+	size_t len = iov_iter_count(from), done = 0;
+	int ret = 0;
+
+	mutex_lock(&migf->lock);
+	if (migf->disabled) {
+		ret = -ENODEV;
+		goto out;
+	}
+	while (done < len && !ret) {
+		size_t n = min_t(size_t, len - done, PAGE_SIZE);
+
+		if (copy_from_iter(migf->page, n, from) != n) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = gpup_parser_feed(migf->parser, migf->page, n);
+		if (ret) {
+			if (!mig->last_error[0])
+				gpup_mig_set_error(mig, "bad stream: %s",
+						   migf->parser->error);
+			break;
+		}
+		done += n;
+	}
+	spin_lock(&mig->info_lock);
+	mig->stats.resume_bytes += done;
+	spin_unlock(&mig->info_lock);
+out:
+	mutex_unlock(&migf->lock);
+	return ret ? ret : done;
+}
+
+static const struct file_operations gpup_resume_fops = {
+	.owner = THIS_MODULE,
+	.write_iter = gpup_resume_write,
+	.release = gpup_mig_file_release,
+};
+
+static struct gpup_mig_file *mig_file_alloc(struct gpup_mig *mig, bool saving)
+{
+	struct gpup_mig_file *migf;
+	int ret = -ENOMEM;
+
+	migf = kzalloc(sizeof(*migf), GFP_KERNEL_ACCOUNT);
+	if (!migf)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&migf->lock);
+	migf->mig = mig;
+	migf->saving = saving;
+	migf->page = (void *)__get_free_page(GFP_KERNEL_ACCOUNT);
+	if (!migf->page)
+		goto err;
+
+	migf->filp = anon_inode_getfile(saving ? "gpup_mig_save" : "gpup_mig_resume",
+					saving ? &gpup_save_fops : &gpup_resume_fops,
+					migf, saving ? O_RDONLY : O_WRONLY);
+	if (IS_ERR(migf->filp)) {
+		ret = PTR_ERR(migf->filp);
+		goto err;
+	}
+	stream_open(migf->filp->f_inode, migf->filp);
+	return migf;
+
+err:
+	free_page((unsigned long)migf->page);
+	mutex_destroy(&migf->lock);
+	kfree(migf);
+	return ERR_PTR(ret);
+}
+
+/* Resources are owned by the file once it exists: fput() frees them */
+static struct gpup_mig_file *mig_file_fail(struct gpup_mig_file *migf, int err)
+{
+	fput(migf->filp);
+	return ERR_PTR(err);
+}
+
+/* STREAM and IMMUTABLE, the initial bytes, as the first head */
+static int save_initial(struct gpup_mig_file *migf)
+{
+	struct gpup_mig *mig = migf->mig;
+	struct gpup_rec_stream st = {
+		.magic = cpu_to_le64(GPUP_MIG_MAGIC),
+		.major = cpu_to_le16(GPUP_MIG_VERSION_MAJOR),
+		.minor = cpu_to_le16(GPUP_MIG_VERSION_MINOR),
+	};
+	size_t len = 0, off;
+	int ret;
+
+	ret = mig->ops->save_immutable(mig, NULL, &len);
+	if (ret)
+		return ret;
+	if (len > GPUP_REC_SMALL_MAX)
+		return -EOVERFLOW;
+	ret = mig->ops->save_immutable(mig, migf->page, &len);
+	if (ret)
+		return ret;
+
+	off = gpup_rec_encode(migf->head, GPUP_REC_STREAM, GPUP_REC_F_MANDATORY,
+			      &st, sizeof(st));
+	migf->head_len = off + gpup_rec_encode(migf->head + off, GPUP_REC_IMMUTABLE,
+					       GPUP_REC_F_MANDATORY, migf->page, len);
+	migf->head_pos = 0;
+	migf->initial_left = migf->head_len;
+	migf->crc_pos = sizeof(migf->crc_le);
+	/* the head carries two records: the read-out counts one, add the other */
+	migf->records = 1;
+	return 0;
+}
+
+struct gpup_mig_file *gpup_mig_save_file(struct gpup_mig *mig, bool stopped)
+{
+	struct gpup_mig_file *migf;
+	int ret;
+
+	migf = mig_file_alloc(mig, true);
+	if (IS_ERR(migf))
+		return migf;
+	migf->stopped = stopped;
+	migf->head = kmalloc(HEAD_MAX, GFP_KERNEL_ACCOUNT);
+	migf->pending = bitmap_zalloc(mig->npages, GFP_KERNEL_ACCOUNT);
+	if (!migf->head || !migf->pending)
+		return mig_file_fail(migf, -ENOMEM);
+
+	ret = save_initial(migf);
+	if (ret)
+		return mig_file_fail(migf, ret);
+
+	/* arm tracking first, so writes during the first pass are caught */
+	mig->ops->dirty_start(mig);
+	migf->first_pass = mig->ops->populated(mig, migf->pending);
+	migf->stage = SAVE_VRAM;
+	return migf;
+}
+
+struct gpup_mig_file *gpup_mig_resume_file(struct gpup_mig *mig)
+{
+	struct gpup_mig_file *migf;
+
+	migf = mig_file_alloc(mig, false);
+	if (IS_ERR(migf))
+		return migf;
+	migf->parser = kzalloc(sizeof(*migf->parser), GFP_KERNEL_ACCOUNT);
+	if (!migf->parser)
+		return mig_file_fail(migf, -ENOMEM);
+	gpup_parser_init(migf->parser, &gpup_resume_parser_ops, migf, mig->vram_size);
+	return migf;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * gpup migration core: VFIO migration v2 for a GPU VF, device-independent.
+ *
+ * The core owns the VFIO state machine, the saving and resuming data files
+ * and the stream.  It reaches the device only through struct gpup_mig_ops,
+ * whose operations follow the Windows KMD live-migration DDIs:
+ *
+ *   prepare / end                 DxgkDdiPrepareLiveMigration, ...EndLiveMigration
+ *   save_immutable / restore_...  DxgkDdiSave/RestoreImmutableMigrationData
+ *   save_mutable / restore_...    DxgkDdiSave/RestoreMutableMigrationData
+ *   dirty_start / dirty_query     start dirty tracking / QueryDirtyBitData over
+ *   populated / vram_read/write   the VRAM "memory basis", a bit per 4 KiB page
+ *   quiesce / unquiesce           stop / restart the VF's engines (STOP, P2P)
+ *
+ * A backend embeds struct gpup_mig in its device, calls gpup_mig_init()
+ * from its vfio_device init, gpup_mig_open()/gpup_mig_close() from
+ * open_device/close_device and gpup_mig_reset() after every device reset,
+ * and its vfio_migration_ops call gpup_mig_set_state(), _get_state() and
+ * _data_size() on that gpup_mig.
+ */
+#ifndef _GPUP_MIG_H_
+#define _GPUP_MIG_H_
+
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/vfio.h>
+#include <linux/gpup.h>
+
+#include "stream.h"
+
+struct gpup_mig;
+struct gpup_mig_file;
+struct seq_file;
+
+struct gpup_mig_ops {
+	/* Enter and leave the migrating configuration (source or target) */
+	int (*prepare)(struct gpup_mig *mig, bool source);
+	void (*end)(struct gpup_mig *mig);
+
+	/*
+	 * Two-call pattern: with @buf NULL, set *@len to the size needed;
+	 * otherwise fill at most *@len bytes and set *@len to what was
+	 * written (-ENOSPC when it does not fit).
+	 */
+	int (*save_immutable)(struct gpup_mig *mig, void *buf, size_t *len);
+	int (*save_mutable)(struct gpup_mig *mig, void *buf, size_t *len);
+	/* -EINVAL with a one-line reason naming the field in @why */
+	int (*restore_immutable)(struct gpup_mig *mig, const void *buf,
+				 size_t len, char *why, size_t why_len);
+	int (*restore_mutable)(struct gpup_mig *mig, const void *buf,
+			       size_t len, char *why, size_t why_len);
+
+	/* Clear the dirty bitplane and arm tracking */
+	void (*dirty_start)(struct gpup_mig *mig);
+	/* Move the dirty bits into @bitmap, re-arm; returns pages dirty */
+	unsigned long (*dirty_query)(struct gpup_mig *mig, unsigned long *bitmap);
+	/* Pages ever written (the first pass); returns their number */
+	unsigned long (*populated)(struct gpup_mig *mig, unsigned long *bitmap);
+	int (*vram_read)(struct gpup_mig *mig, u64 off, void *buf, size_t len);
+	int (*vram_write)(struct gpup_mig *mig, u64 off, const void *buf,
+			  size_t len);
+
+	/* No new engine work, in-flight work stopped at a restartable point */
+	void (*quiesce)(struct gpup_mig *mig);
+	void (*unquiesce)(struct gpup_mig *mig);
+};
+
+struct gpup_mig_stats {
+	u64 precopy_bytes;	/* read while the VM ran */
+	u64 stopcopy_bytes;	/* read after it stopped */
+	u64 resume_bytes;	/* written on the target */
+	u32 rounds;		/* dirty rounds after the first pass */
+	u32 migrations;		/* saving streams completed */
+};
+
+struct gpup_mig {
+	struct vfio_device *vdev;
+	const struct gpup_mig_ops *ops;
+	u64 vram_size;
+	unsigned long npages;
+	struct mutex state_mutex;	/* state, files, quiesced */
+	enum vfio_device_mig_state state;
+	bool quiesced;
+	struct gpup_mig_file *saving;
+	struct gpup_mig_file *resuming;
+	spinlock_t reset_lock;		/* protects deferred_reset */
+	bool deferred_reset;
+	spinlock_t info_lock;		/* stats and last_error */
+	struct gpup_mig_stats stats;
+	char last_error[128];		/* why the last stream was refused */
+};
+
+int gpup_mig_init(struct gpup_mig *mig, struct vfio_device *vdev,
+		  const struct gpup_mig_ops *ops, u64 vram_size);
+void gpup_mig_destroy(struct gpup_mig *mig);
+void gpup_mig_open(struct gpup_mig *mig);
+void gpup_mig_close(struct gpup_mig *mig);
+void gpup_mig_reset(struct gpup_mig *mig);
+void gpup_mig_show(struct gpup_mig *mig, struct seq_file *s);
+
+/* The VFIO entry points, callable without a registered vfio_device */
+struct file *gpup_mig_set_state(struct gpup_mig *mig,
+				enum vfio_device_mig_state new_state);
+enum vfio_device_mig_state gpup_mig_get_state(struct gpup_mig *mig);
+u64 gpup_mig_data_size(struct gpup_mig *mig);
+
+/* Used between mig.c and file.c */
+void gpup_mig_state_unlock(struct gpup_mig *mig);
+struct gpup_mig_file *gpup_mig_save_file(struct gpup_mig *mig, bool stopped);
+struct gpup_mig_file *gpup_mig_resume_file(struct gpup_mig *mig);
+void gpup_mig_file_stop(struct gpup_mig_file *migf);
+bool gpup_mig_file_complete(struct gpup_mig_file *migf);
+const char *gpup_mig_file_error(struct gpup_mig_file *migf);
+void gpup_mig_file_disable(struct gpup_mig_file *migf);
+struct file *gpup_mig_file_get(struct gpup_mig_file *migf);
+void gpup_mig_file_put(struct gpup_mig_file *migf);
+u64 gpup_mig_file_pending(struct gpup_mig_file *migf);
+int gpup_mig_precopy_info(struct gpup_mig_file *migf, u64 *initial, u64 *dirty);
+__printf(2, 3) void gpup_mig_set_error(struct gpup_mig *mig, const char *fmt, ...);
+
+#endif /* _GPUP_MIG_H_ */

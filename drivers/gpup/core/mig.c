@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gpup migration core: the VFIO migration state machine.
+ *
+ * The engine of the VF runs in RUNNING and PRE_COPY only; every other
+ * state is quiesced.  The saving states PRE_COPY, PRE_COPY_P2P and
+ * STOP_COPY share one data file: moving within them never ends or resets
+ * it, and what PRE_COPY did not send is sent in STOP_COPY.
+ *
+ * Reset.  A device reset may come while another thread holds state_mutex
+ * (VFIO_DEVICE_RESET runs under locks a state change may need), so it only
+ * records itself and takes the mutex if free; whoever releases state_mutex
+ * applies it: files disabled, state back to RUNNING.
+ */
+#include <linux/file.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "gpup_mig.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+static bool state_runs_engine(enum vfio_device_mig_state state)
+{
+	return state == VFIO_DEVICE_STATE_RUNNING ||
+	       state == VFIO_DEVICE_STATE_PRE_COPY;
+}
+
+static void mig_end_files_locked(struct gpup_mig *mig)
+{
+	if (mig->saving) {
+		gpup_mig_file_put(mig->saving);
+		mig->saving = NULL;
+	}
+	if (mig->resuming) {
+		gpup_mig_file_put(mig->resuming);
+		mig->resuming = NULL;
+	}
+}
+
+/* Release state_mutex, applying any reset that came meanwhile */
+void gpup_mig_state_unlock(struct gpup_mig *mig)
+{
+again:
+	spin_lock(&mig->reset_lock);
+	if (mig->deferred_reset) {
+		mig->deferred_reset = false;
+		spin_unlock(&mig->reset_lock);
+		mig_end_files_locked(mig);
+		mig->state = VFIO_DEVICE_STATE_RUNNING;
+		mig->quiesced = false;	/* a reset restarts the engine */
+		goto again;
+	}
+	mutex_unlock(&mig->state_mutex);
+	spin_unlock(&mig->reset_lock);
+}
+
+void gpup_mig_reset(struct gpup_mig *mig)
+{
+	spin_lock(&mig->reset_lock);
+	mig->deferred_reset = true;
+	if (!mutex_trylock(&mig->state_mutex)) {
+		spin_unlock(&mig->reset_lock);
+		return;
+	}
+	spin_unlock(&mig->reset_lock);
+	gpup_mig_state_unlock(mig);
+}
+EXPORT_SYMBOL_GPL(gpup_mig_reset);
+
+static void mig_set_quiesced(struct gpup_mig *mig, bool quiesced)
+{
+	if (mig->quiesced == quiesced)
+		return;
+	if (quiesced)
+		mig->ops->quiesce(mig);
+	else
+		mig->ops->unquiesce(mig);
+	mig->quiesced = quiesced;
+}
+
+static struct file *mig_start_saving(struct gpup_mig *mig, bool stopped)
+{
+	struct gpup_mig_file *migf;
+	int ret;
+
+	ret = mig->ops->prepare(mig, true);
+	if (ret)
+		return ERR_PTR(ret);
+	migf = gpup_mig_save_file(mig, stopped);
+	if (IS_ERR(migf)) {
+		mig->ops->end(mig);
+		return ERR_CAST(migf);
+	}
+	mig->saving = migf;
+	return gpup_mig_file_get(migf);
+}
+
+static void mig_end_saving(struct gpup_mig *mig)
+{
+	if (mig->saving && gpup_mig_file_complete(mig->saving)) {
+		spin_lock(&mig->info_lock);
+		mig->stats.migrations++;
+		spin_unlock(&mig->info_lock);
+	}
+	mig_end_files_locked(mig);
+	mig->ops->end(mig);
+}
+
+/* One arc of the state machine, as vfio_mig_get_next_state() walks them */
+static struct file *mig_step(struct gpup_mig *mig, enum vfio_device_mig_state next)
+{
+	enum vfio_device_mig_state cur = mig->state;
+	struct gpup_mig_file *migf;
+
+	switch (next) {
+	case VFIO_DEVICE_STATE_RUNNING:
+	case VFIO_DEVICE_STATE_RUNNING_P2P:
+		if (cur == VFIO_DEVICE_STATE_PRE_COPY ||
+		    cur == VFIO_DEVICE_STATE_PRE_COPY_P2P)
+			mig_end_saving(mig);	/* precopy abandoned */
+		return NULL;
+	case VFIO_DEVICE_STATE_STOP:
+		if (cur == VFIO_DEVICE_STATE_STOP_COPY)
+			mig_end_saving(mig);
+		if (cur == VFIO_DEVICE_STATE_RESUMING) {
+			if (!gpup_mig_file_complete(mig->resuming)) {
+				/* a half-restored device is unusable until reset */
+				if (!gpup_mig_file_error(mig->resuming))
+					gpup_mig_set_error(mig, "incomplete stream: no end record");
+				mig_end_files_locked(mig);
+				mig->ops->end(mig);
+				mig->state = VFIO_DEVICE_STATE_ERROR;
+				return ERR_PTR(-EINVAL);
+			}
+			mig_end_files_locked(mig);
+			mig->ops->end(mig);
+		}
+		return NULL;
+	case VFIO_DEVICE_STATE_PRE_COPY:
+	case VFIO_DEVICE_STATE_PRE_COPY_P2P:
+		if (cur == VFIO_DEVICE_STATE_RUNNING ||
+		    cur == VFIO_DEVICE_STATE_RUNNING_P2P)
+			return mig_start_saving(mig, false);
+		return NULL;	/* between the two pre-copy states */
+	case VFIO_DEVICE_STATE_STOP_COPY:
+		if (cur == VFIO_DEVICE_STATE_STOP)
+			return mig_start_saving(mig, true);
+		gpup_mig_file_stop(mig->saving);	/* from PRE_COPY_P2P */
+		return NULL;
+	case VFIO_DEVICE_STATE_RESUMING:
+		spin_lock(&mig->info_lock);
+		mig->last_error[0] = 0;
+		spin_unlock(&mig->info_lock);
+		if (mig->ops->prepare(mig, false))
+			return ERR_PTR(-EIO);
+		migf = gpup_mig_resume_file(mig);
+		if (IS_ERR(migf)) {
+			mig->ops->end(mig);
+			return ERR_CAST(migf);
+		}
+		mig->resuming = migf;
+		return gpup_mig_file_get(migf);
+	default:
+		return ERR_PTR(-EINVAL);
+	}
+}
+
+static struct file *mig_set_state_locked(struct gpup_mig *mig,
+					 enum vfio_device_mig_state new_state)
+{
+	enum vfio_device_mig_state next;
+	struct file *res = NULL;
+	int ret;
+
+	/* only a reset leaves ERROR (and the VFIO helper would WARN) */
+	if (mig->state == VFIO_DEVICE_STATE_ERROR && new_state != mig->state)
+		return ERR_PTR(-EINVAL);
+	while (mig->state != new_state) {
+		ret = vfio_mig_get_next_state(mig->vdev, mig->state, new_state, &next);
+		if (ret)
+			return ERR_PTR(ret);
+		/* quiesce before leaving the running states, resume after entering */
+		if (!state_runs_engine(next))
+			mig_set_quiesced(mig, true);
+		res = mig_step(mig, next);
+		trace_gpup_mig_state(dev_name(mig->vdev->dev), mig->state, next,
+				     IS_ERR(res) ? PTR_ERR(res) : 0);
+		if (IS_ERR(res))
+			return res;
+		mig->state = next;
+		if (state_runs_engine(next))
+			mig_set_quiesced(mig, false);
+		if (WARN_ON(res && next != new_state)) {
+			fput(res);
+			return ERR_PTR(-EINVAL);
+		}
+	}
+	return res;
+}
+
+struct file *gpup_mig_set_state(struct gpup_mig *mig,
+				enum vfio_device_mig_state new_state)
+{
+	struct file *res;
+
+	mutex_lock(&mig->state_mutex);
+	res = mig_set_state_locked(mig, new_state);
+	gpup_mig_state_unlock(mig);
+	return res;
+}
+EXPORT_SYMBOL_GPL(gpup_mig_set_state);
+
+enum vfio_device_mig_state gpup_mig_get_state(struct gpup_mig *mig)
+{
+	enum vfio_device_mig_state state;
+
+	mutex_lock(&mig->state_mutex);
+	state = mig->state;
+	gpup_mig_state_unlock(mig);
+	return state;
+}
+EXPORT_SYMBOL_GPL(gpup_mig_get_state);
+
+u64 gpup_mig_data_size(struct gpup_mig *mig)
+{
+	u64 size;
+
+	mutex_lock(&mig->state_mutex);
+	if (mig->saving) {
+		size = gpup_mig_file_pending(mig->saving);
+	} else {
+		/* a whole stream: every page may be sent, plus the records */
+		size = mig->vram_size + mig->npages / GPUP_REC_VRAM_MAX_PAGES *
+		       (GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_vram)) +
+		       2 * GPUP_REC_SMALL_MAX;
+	}
+	gpup_mig_state_unlock(mig);
+	return size;
+}
+EXPORT_SYMBOL_GPL(gpup_mig_data_size);
+
+int gpup_mig_init(struct gpup_mig *mig, struct vfio_device *vdev,
+		  const struct gpup_mig_ops *ops, u64 vram_size)
+{
+	if (!vram_size || vram_size % GPUP_MIG_PAGE_SIZE)
+		return -EINVAL;
+
+	memset(mig, 0, sizeof(*mig));
+	mig->vdev = vdev;
+	mig->ops = ops;
+	mig->vram_size = vram_size;
+	mig->npages = vram_size / GPUP_MIG_PAGE_SIZE;
+	mig->state = VFIO_DEVICE_STATE_RUNNING;
+	mutex_init(&mig->state_mutex);
+	spin_lock_init(&mig->reset_lock);
+	spin_lock_init(&mig->info_lock);
+	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
+				VFIO_MIGRATION_PRE_COPY;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(gpup_mig_init);
+
+void gpup_mig_destroy(struct gpup_mig *mig)
+{
+	mutex_destroy(&mig->state_mutex);
+}
+EXPORT_SYMBOL_GPL(gpup_mig_destroy);
+
+/* A new user finds the device RUNNING with no stream, whatever came before */
+void gpup_mig_open(struct gpup_mig *mig)
+{
+	mutex_lock(&mig->state_mutex);
+	mig_end_files_locked(mig);
+	mig->state = VFIO_DEVICE_STATE_RUNNING;
+	mig->quiesced = false;
+	gpup_mig_state_unlock(mig);
+}
+EXPORT_SYMBOL_GPL(gpup_mig_open);
+
+void gpup_mig_close(struct gpup_mig *mig)
+{
+	mutex_lock(&mig->state_mutex);
+	mig_end_files_locked(mig);
+	mig_set_quiesced(mig, false);
+	mig->state = VFIO_DEVICE_STATE_RUNNING;
+	gpup_mig_state_unlock(mig);
+}
+EXPORT_SYMBOL_GPL(gpup_mig_close);
+
+void gpup_mig_set_error(struct gpup_mig *mig, const char *fmt, ...)
+{
+	va_list args;
+
+	spin_lock(&mig->info_lock);
+	va_start(args, fmt);
+	vsnprintf(mig->last_error, sizeof(mig->last_error), fmt, args);
+	va_end(args);
+	spin_unlock(&mig->info_lock);
+	dev_err(mig->vdev->dev, "migration refused: %s\n", mig->last_error);
+}
+
+static const char *const gpup_mig_state_names[] = {
+	[VFIO_DEVICE_STATE_ERROR] = "error",
+	[VFIO_DEVICE_STATE_STOP] = "stop",
+	[VFIO_DEVICE_STATE_RUNNING] = "running",
+	[VFIO_DEVICE_STATE_STOP_COPY] = "stop_copy",
+	[VFIO_DEVICE_STATE_RESUMING] = "resuming",
+	[VFIO_DEVICE_STATE_RUNNING_P2P] = "running_p2p",
+	[VFIO_DEVICE_STATE_PRE_COPY] = "pre_copy",
+	[VFIO_DEVICE_STATE_PRE_COPY_P2P] = "pre_copy_p2p",
+};
+
+/* For a backend's debugfs: the migration state and what it moved */
+void gpup_mig_show(struct gpup_mig *mig, struct seq_file *s)
+{
+	enum vfio_device_mig_state state = READ_ONCE(mig->state);
+	struct gpup_mig_stats st;
+	char err[sizeof(mig->last_error)];
+
+	spin_lock(&mig->info_lock);
+	st = mig->stats;
+	memcpy(err, mig->last_error, sizeof(err));
+	spin_unlock(&mig->info_lock);
+
+	seq_printf(s, "state           %s\n", state < ARRAY_SIZE(gpup_mig_state_names) ?
+		   gpup_mig_state_names[state] : "?");
+	seq_printf(s, "precopy_bytes   %llu\n", st.precopy_bytes);
+	seq_printf(s, "stopcopy_bytes  %llu\n", st.stopcopy_bytes);
+	seq_printf(s, "resume_bytes    %llu\n", st.resume_bytes);
+	seq_printf(s, "rounds          %u\n", st.rounds);
+	seq_printf(s, "migrations      %u\n", st.migrations);
+	seq_printf(s, "last_error      %s\n", err[0] ? err : "-");
+}
+EXPORT_SYMBOL_GPL(gpup_mig_show);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("gpup: VFIO live migration core for GPU-P virtual functions");

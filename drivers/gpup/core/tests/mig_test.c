@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of the migration core over a fake backend: the 8x8 state
+ * transition matrix, saving and resuming streams end to end, PRECOPY_INFO
+ * arithmetic, compatibility refusal, and resets.
+ */
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/bitmap.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/string.h>
+
+#include "../gpup_mig.h"
+
+#define NPAGES		64
+#define FAKE_VRAM	(NPAGES * GPUP_MIG_PAGE_SIZE)
+
+struct fake {
+	struct vfio_device vdev;
+	struct gpup_mig mig;
+	u8 vram[FAKE_VRAM];
+	DECLARE_BITMAP(written, NPAGES);
+	DECLARE_BITMAP(dirty, NPAGES);
+	u32 profile;		/* the immutable state */
+	u32 regs[4];		/* the mutable state */
+	bool quiesced;
+	unsigned int vram_writes;
+};
+
+static struct fake *to_fake(struct gpup_mig *mig)
+{
+	return container_of(mig, struct fake, mig);
+}
+
+static int fake_prepare(struct gpup_mig *mig, bool source)
+{
+	return 0;
+}
+
+static void fake_end(struct gpup_mig *mig)
+{
+}
+
+static int fake_save_im(struct gpup_mig *mig, void *buf, size_t *len)
+{
+	if (buf && *len < sizeof(u32))
+		return -ENOSPC;
+	*len = sizeof(u32);
+	if (buf)
+		memcpy(buf, &to_fake(mig)->profile, sizeof(u32));
+	return 0;
+}
+
+static int fake_restore_im(struct gpup_mig *mig, const void *buf, size_t len,
+			   char *why, size_t why_len)
+{
+	if (len != sizeof(u32) || memcmp(buf, &to_fake(mig)->profile, len)) {
+		snprintf(why, why_len, "profile differs");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int fake_save_mut(struct gpup_mig *mig, void *buf, size_t *len)
+{
+	*len = sizeof(struct gpup_rec_mutable);
+	memset(buf, 0, *len);
+	memcpy(buf, to_fake(mig)->regs, sizeof(to_fake(mig)->regs));
+	return 0;
+}
+
+static int fake_restore_mut(struct gpup_mig *mig, const void *buf, size_t len,
+			    char *why, size_t why_len)
+{
+	memcpy(to_fake(mig)->regs, buf, sizeof(to_fake(mig)->regs));
+	return 0;
+}
+
+static void fake_dirty_start(struct gpup_mig *mig)
+{
+	bitmap_zero(to_fake(mig)->dirty, NPAGES);
+}
+
+static unsigned long fake_dirty_query(struct gpup_mig *mig, unsigned long *bitmap)
+{
+	struct fake *f = to_fake(mig);
+
+	bitmap_copy(bitmap, f->dirty, NPAGES);
+	bitmap_zero(f->dirty, NPAGES);
+	return bitmap_weight(bitmap, NPAGES);
+}
+
+static unsigned long fake_populated(struct gpup_mig *mig, unsigned long *bitmap)
+{
+	bitmap_copy(bitmap, to_fake(mig)->written, NPAGES);
+	return bitmap_weight(bitmap, NPAGES);
+}
+
+static int fake_vram_read(struct gpup_mig *mig, u64 off, void *buf, size_t len)
+{
+	memcpy(buf, to_fake(mig)->vram + off, len);
+	return 0;
+}
+
+static int fake_vram_write(struct gpup_mig *mig, u64 off, const void *buf, size_t len)
+{
+	struct fake *f = to_fake(mig);
+
+	if (off > FAKE_VRAM || len > FAKE_VRAM - off)
+		return -EIO;	/* the core must never ask for this */
+	memcpy(f->vram + off, buf, len);
+	f->vram_writes++;
+	return 0;
+}
+
+static void fake_quiesce(struct gpup_mig *mig)
+{
+	to_fake(mig)->quiesced = true;
+}
+
+static void fake_unquiesce(struct gpup_mig *mig)
+{
+	to_fake(mig)->quiesced = false;
+}
+
+static const struct gpup_mig_ops fake_ops = {
+	.prepare = fake_prepare,
+	.end = fake_end,
+	.save_immutable = fake_save_im,
+	.restore_immutable = fake_restore_im,
+	.save_mutable = fake_save_mut,
+	.restore_mutable = fake_restore_mut,
+	.dirty_start = fake_dirty_start,
+	.dirty_query = fake_dirty_query,
+	.populated = fake_populated,
+	.vram_read = fake_vram_read,
+	.vram_write = fake_vram_write,
+	.quiesce = fake_quiesce,
+	.unquiesce = fake_unquiesce,
+};
+
+/* A guest store: data and the dirty bit, as the backend would record it */
+static void fake_store(struct fake *f, unsigned int page, u8 val)
+{
+	memset(f->vram + page * GPUP_MIG_PAGE_SIZE, val, 64);
+	set_bit(page, f->written);
+	set_bit(page, f->dirty);
+}
+
+static struct fake *new_fake(struct kunit *test, u32 profile)
+{
+	struct fake *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	char *name = kunit_kzalloc(test, 32, GFP_KERNEL);
+	static atomic_t seq;
+	struct device *dev;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	KUNIT_ASSERT_NOT_NULL(test, name);
+	snprintf(name, 32, "gpup-fake-%d", atomic_inc_return(&seq));
+	dev = kunit_device_register(test, name);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	f->vdev.dev = dev;
+	f->profile = profile;
+	KUNIT_ASSERT_EQ(test, gpup_mig_init(&f->mig, &f->vdev, &fake_ops, FAKE_VRAM), 0);
+	gpup_mig_open(&f->mig);
+	return f;
+}
+
+static void put_res(struct file *res)
+{
+	if (!IS_ERR_OR_NULL(res))
+		fput(res);
+}
+
+#define S(x)	VFIO_DEVICE_STATE_##x
+
+static ssize_t drain(struct file *filp, u8 *buf, size_t *len, size_t cap);
+
+/* A complete stream of a fake with @profile into @f's resuming file */
+static void feed_complete_stream(struct kunit *test, struct file *df, u32 profile)
+{
+	struct fake *src = new_fake(test, profile);
+	size_t cap = 2 * FAKE_VRAM, len = 0;
+	u8 *buf = kunit_kzalloc(test, cap, GFP_KERNEL);
+	struct file *sf;
+	loff_t pos = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	fake_store(src, 5, 0x55);
+	KUNIT_ASSERT_NULL(test, gpup_mig_set_state(&src->mig, S(STOP)));
+	sf = gpup_mig_set_state(&src->mig, S(STOP_COPY));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(sf));
+	drain(sf, buf, &len, cap);
+	KUNIT_ASSERT_EQ(test, kernel_write(df, buf, len, &pos), len);
+	fput(sf);
+	gpup_mig_close(&src->mig);
+}
+
+/*
+ * Reach @state from RUNNING.  RESUMING gets a complete stream, so that
+ * leaving it is legal; ERROR comes from leaving RESUMING without one.
+ */
+static void reach(struct kunit *test, struct fake *f, enum vfio_device_mig_state state)
+{
+	struct file *res;
+
+	if (state == S(ERROR)) {
+		put_res(gpup_mig_set_state(&f->mig, S(RESUMING)));
+		KUNIT_ASSERT_EQ(test, PTR_ERR(gpup_mig_set_state(&f->mig, S(STOP))), -EINVAL);
+	} else {
+		res = gpup_mig_set_state(&f->mig, state);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+		if (state == S(RESUMING))
+			feed_complete_stream(test, res, f->profile);
+		put_res(res);
+	}
+	KUNIT_ASSERT_EQ(test, gpup_mig_get_state(&f->mig), state);
+}
+
+struct arc {
+	enum vfio_device_mig_state from, to;
+};
+
+static struct arc arcs[64];
+
+static const struct arc *arc_gen(const struct arc *prev, char *desc)
+{
+	static const char *const names[] = {
+		"ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P",
+		"PRE_COPY", "PRE_COPY_P2P",
+	};
+	unsigned int i = prev ? prev - arcs + 1 : 0;
+
+	if (i >= ARRAY_SIZE(arcs))
+		return NULL;
+	arcs[i].from = i / 8;
+	arcs[i].to = i % 8;
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s->%s", names[i / 8], names[i % 8]);
+	return &arcs[i];
+}
+
+static const void *arc_gen_params(const void *prev, char *desc)
+{
+	return arc_gen(prev, desc);
+}
+
+/* Legal per the VFIO uAPI: anything reachable, except out of ERROR, into ERROR,
+ * and from STOP_COPY into the pre-copy states.
+ */
+static bool arc_legal(const struct arc *a)
+{
+	if (a->from == a->to)
+		return true;
+	if (a->from == S(ERROR) || a->to == S(ERROR))
+		return false;
+	return !(a->from == S(STOP_COPY) &&
+		 (a->to == S(PRE_COPY) || a->to == S(PRE_COPY_P2P)));
+}
+
+static bool runs_engine(enum vfio_device_mig_state s)
+{
+	return s == S(RUNNING) || s == S(PRE_COPY);
+}
+
+static void mig_transition_matrix(struct kunit *test)
+{
+	const struct arc *a = test->param_value;
+	struct fake *f = new_fake(test, 1);
+	struct file *res;
+
+	reach(test, f, a->from);
+	res = gpup_mig_set_state(&f->mig, a->to);
+	if (arc_legal(a)) {
+		KUNIT_EXPECT_FALSE(test, IS_ERR(res));
+		KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&f->mig), a->to);
+		/* a data file comes out exactly when a stream starts */
+		KUNIT_EXPECT_EQ(test, !IS_ERR_OR_NULL(res),
+				a->from != a->to &&
+				(a->to == S(RESUMING) ||
+				 (a->to == S(STOP_COPY) && a->from != S(PRE_COPY) &&
+				  a->from != S(PRE_COPY_P2P)) ||
+				 ((a->to == S(PRE_COPY) || a->to == S(PRE_COPY_P2P)) &&
+				  a->from != S(PRE_COPY) && a->from != S(PRE_COPY_P2P))));
+		KUNIT_EXPECT_EQ(test, f->quiesced, !runs_engine(a->to));
+	} else {
+		KUNIT_EXPECT_EQ(test, PTR_ERR(res), -EINVAL);
+		KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&f->mig), a->from);
+	}
+	put_res(IS_ERR(res) ? NULL : res);
+	gpup_mig_close(&f->mig);
+}
+
+/* Read the saving file until -ENOMSG or EOF; returns bytes, appends to buf */
+static ssize_t drain(struct file *filp, u8 *buf, size_t *len, size_t cap)
+{
+	ssize_t n, total = 0;
+	loff_t pos = 0;
+
+	for (;;) {
+		n = kernel_read(filp, buf + *len, min_t(size_t, cap - *len, 1000), &pos);
+		if (n <= 0)
+			return n == -ENOMSG || !n ? total : n;
+		*len += n;
+		total += n;
+	}
+}
+
+static void mig_round_trip_with_precopy(struct kunit *test)
+{
+	struct fake *src = new_fake(test, 7), *dst = new_fake(test, 7);
+	size_t cap = 2 * FAKE_VRAM, len = 0, sent = 0;
+	u8 *buf = kunit_kzalloc(test, cap, GFP_KERNEL);
+	struct file *sf, *df;
+	u64 initial, dirty;
+	loff_t pos = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	fake_store(src, 1, 0x11);
+	fake_store(src, 2, 0x22);
+	fake_store(src, 40, 0x40);
+	src->regs[2] = 0xfeed;
+
+	sf = gpup_mig_set_state(&src->mig, S(PRE_COPY));
+	df = gpup_mig_set_state(&dst->mig, S(RESUMING));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(sf));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(df));
+
+	/* initial bytes: stream + immutable records, falling as they are read */
+	KUNIT_ASSERT_EQ(test, gpup_mig_precopy_info(sf->private_data, &initial, &dirty), 0);
+	KUNIT_EXPECT_EQ(test, initial, 2 * GPUP_REC_OVERHEAD +
+			sizeof(struct gpup_rec_stream) + sizeof(u32));
+	KUNIT_EXPECT_EQ(test, dirty, 3 * GPUP_MIG_PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, kernel_read(sf, buf, 5, &pos), 5);
+	len = 5;
+	KUNIT_ASSERT_EQ(test, gpup_mig_precopy_info(sf->private_data, &initial, &dirty), 0);
+	KUNIT_EXPECT_EQ(test, initial, 2 * GPUP_REC_OVERHEAD +
+			sizeof(struct gpup_rec_stream) + sizeof(u32) - 5);
+
+	/* the immutable record reaches the target during pre-copy */
+	drain(sf, buf, &len, cap);
+	KUNIT_ASSERT_EQ(test, gpup_mig_precopy_info(sf->private_data, &initial, &dirty), 0);
+	KUNIT_EXPECT_EQ(test, initial + dirty, 0);
+	KUNIT_ASSERT_EQ(test, kernel_write(df, buf, len, &pos), len);
+	sent = len;
+	KUNIT_EXPECT_EQ(test, memcmp(dst->vram, src->vram, FAKE_VRAM), 0);
+
+	/* the guest dirties a page: a new round */
+	fake_store(src, 2, 0x23);
+	KUNIT_ASSERT_EQ(test, gpup_mig_precopy_info(sf->private_data, &initial, &dirty), 0);
+	KUNIT_EXPECT_GE(test, dirty, (u64)GPUP_MIG_PAGE_SIZE);
+	drain(sf, buf, &len, cap);
+
+	/* stop: P2P quiesces, STOP_COPY sends the rest and ends for good */
+	KUNIT_EXPECT_NULL(test, gpup_mig_set_state(&src->mig, S(STOP_COPY)));
+	KUNIT_EXPECT_TRUE(test, src->quiesced);
+	fake_store(src, 50, 0x50);	/* the last store before the stop */
+	drain(sf, buf, &len, cap);
+	KUNIT_EXPECT_EQ(test, kernel_read(sf, buf + len, 100, &pos), 0);
+	KUNIT_ASSERT_EQ(test, kernel_write(df, buf + sent, len - sent, &pos), len - sent);
+
+	KUNIT_EXPECT_NULL(test, gpup_mig_set_state(&dst->mig, S(STOP)));
+	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&dst->mig), S(STOP));
+	KUNIT_EXPECT_EQ(test, memcmp(dst->vram, src->vram, FAKE_VRAM), 0);
+	KUNIT_EXPECT_EQ(test, dst->regs[2], 0xfeed);
+	KUNIT_EXPECT_GE(test, src->mig.stats.rounds, 2);
+	fput(sf);
+	fput(df);
+	gpup_mig_close(&src->mig);
+	gpup_mig_close(&dst->mig);
+}
+
+static void mig_incompatible_refused_before_vram(struct kunit *test)
+{
+	struct fake *src = new_fake(test, 7), *dst = new_fake(test, 8);
+	size_t cap = 2 * FAKE_VRAM, len = 0;
+	u8 *buf = kunit_kzalloc(test, cap, GFP_KERNEL);
+	struct file *sf, *df, *res;
+	loff_t pos = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	fake_store(src, 3, 0x33);
+	KUNIT_EXPECT_NULL(test, gpup_mig_set_state(&src->mig, S(STOP)));
+	sf = gpup_mig_set_state(&src->mig, S(STOP_COPY));
+	df = gpup_mig_set_state(&dst->mig, S(RESUMING));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(sf));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(df));
+	drain(sf, buf, &len, cap);
+	KUNIT_EXPECT_EQ(test, kernel_write(df, buf, len, &pos), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dst->vram_writes, 0);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(dst->mig.last_error, "profile"));
+	/* RESUMING -> STOP refuses, the device is in ERROR until reset */
+	res = gpup_mig_set_state(&dst->mig, S(STOP));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(res), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&dst->mig), S(ERROR));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(gpup_mig_set_state(&dst->mig, S(RUNNING))), -EINVAL);
+	gpup_mig_reset(&dst->mig);
+	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&dst->mig), S(RUNNING));
+	/* the old file is dead after the reset */
+	KUNIT_EXPECT_EQ(test, kernel_write(df, buf, 1, &pos), -ENODEV);
+	fput(sf);
+	fput(df);
+	gpup_mig_close(&src->mig);
+	gpup_mig_close(&dst->mig);
+}
+
+static void mig_reset_while_state_locked_is_deferred(struct kunit *test)
+{
+	struct fake *f = new_fake(test, 1);
+	struct file *sf = gpup_mig_set_state(&f->mig, S(PRE_COPY));
+	u8 byte;
+	loff_t pos = 0;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(sf));
+	mutex_lock(&f->mig.state_mutex);
+	gpup_mig_reset(&f->mig);		/* cannot take the mutex: deferred */
+	KUNIT_EXPECT_EQ(test, f->mig.state, S(PRE_COPY));
+	gpup_mig_state_unlock(&f->mig);		/* applies it */
+	KUNIT_EXPECT_EQ(test, f->mig.state, S(RUNNING));
+	KUNIT_EXPECT_EQ(test, kernel_read(sf, &byte, 1, &pos), -ENODEV);
+	fput(sf);
+	gpup_mig_close(&f->mig);
+}
+
+static struct kunit_case gpup_mig_cases[] = {
+	KUNIT_CASE_PARAM(mig_transition_matrix, arc_gen_params),
+	KUNIT_CASE(mig_round_trip_with_precopy),
+	KUNIT_CASE(mig_incompatible_refused_before_vram),
+	KUNIT_CASE(mig_reset_while_state_locked_is_deferred),
+	{}
+};
+
+static struct kunit_suite gpup_mig_suite = {
+	.name = "gpup_mig",
+	.test_cases = gpup_mig_cases,
+};
+
+kunit_test_suite(gpup_mig_suite);

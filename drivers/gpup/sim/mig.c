@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gpup_sim as a backend of the migration core: the KMD migration DDIs of
+ * a simulated VF.
+ *
+ * Immutable state: the PCI identity, profile, VRAM size, engines and the
+ * register map, firmware and driver versions.  A target refuses a stream
+ * whose immutable record differs in any of them, naming the field.
+ * Mutable state: registers, ring, fences, interrupt state and config
+ * space, captured with the engine quiesced.  VRAM moves through the core
+ * from the VF's pages, tracked by the dirty bits of vram.c.
+ *
+ * Quiesce stops the engine between chunks of a command; a command cut
+ * short has not retired (RING_HEAD still points at it) and runs again from
+ * its start on the target, which is correct because FILL, COPY (of
+ * non-overlapping ranges) and FENCE are idempotent.
+ */
+#include <linux/string.h>
+
+#include "gpup_sim.h"
+
+static struct gpup_vf *mig_to_vf(struct gpup_mig *mig)
+{
+	return container_of(mig, struct gpup_vf, mig);
+}
+
+/*
+ * Dirty tracking is always on, so a source has nothing to switch.  A
+ * target starts from empty VRAM: pages the stream does not carry were
+ * never written on the source.
+ */
+static int gpup_sim_prepare(struct gpup_mig *mig, bool source)
+{
+	if (!source)
+		gpup_vram_clear(&mig_to_vf(mig)->vram, false);
+	return 0;
+}
+
+static void gpup_sim_end(struct gpup_mig *mig)
+{
+}
+
+static void sim_immutable(struct gpup_vf *vf, struct gpup_rec_immutable *im)
+{
+	const struct gpup_profile *p = vf->profile;
+
+	memset(im, 0, sizeof(*im));
+	im->vendor_id = cpu_to_le16(GPUP_PCI_VENDOR_ID);
+	im->device_id = cpu_to_le16(GPUP_PCI_DEVICE_ID);
+	im->profile = cpu_to_le32(p->id);
+	im->vram_size = cpu_to_le64(p->vram_size);
+	im->engines = cpu_to_le32(p->engines);
+	im->regmap_version = cpu_to_le32(GPUP_REGMAP_VERSION);
+	im->fw_version = cpu_to_le32(GPUP_FW_VERSION);
+	im->driver_version = cpu_to_le32(GPUP_DRIVER_VERSION);
+	im->features = cpu_to_le32(gpup_regs_read(&vf->regs, p, GPUP_REG_FEATURES));
+	im->page_size = cpu_to_le32(GPUP_MIG_PAGE_SIZE);
+}
+
+static int gpup_sim_save_immutable(struct gpup_mig *mig, void *buf, size_t *len)
+{
+	struct gpup_rec_immutable im;
+
+	if (buf && *len < sizeof(im)) {
+		*len = sizeof(im);
+		return -ENOSPC;
+	}
+	*len = sizeof(im);
+	if (buf) {
+		sim_immutable(mig_to_vf(mig), &im);
+		memcpy(buf, &im, sizeof(im));
+	}
+	return 0;
+}
+
+/* One field of the immutable state: equal, or -EINVAL saying which */
+static int im_check(char *why, size_t why_len, const char *field, u64 src, u64 dst)
+{
+	if (src == dst)
+		return 0;
+	snprintf(why, why_len, "%s: source %#llx, target %#llx", field, src, dst);
+	return -EINVAL;
+}
+
+static int gpup_sim_restore_immutable(struct gpup_mig *mig, const void *buf,
+				      size_t len, char *why, size_t n)
+{
+	const struct gpup_rec_immutable *s = buf;
+	struct gpup_rec_immutable d;
+
+	if (len < sizeof(d)) {
+		snprintf(why, n, "immutable record of %zu bytes, need %zu", len, sizeof(d));
+		return -EINVAL;
+	}
+	sim_immutable(mig_to_vf(mig), &d);
+	return im_check(why, n, "vendor_id", le16_to_cpu(s->vendor_id),
+			le16_to_cpu(d.vendor_id)) ?:
+	       im_check(why, n, "device_id", le16_to_cpu(s->device_id),
+			le16_to_cpu(d.device_id)) ?:
+	       im_check(why, n, "profile", le32_to_cpu(s->profile), le32_to_cpu(d.profile)) ?:
+	       im_check(why, n, "vram_size", le64_to_cpu(s->vram_size),
+			le64_to_cpu(d.vram_size)) ?:
+	       im_check(why, n, "engines", le32_to_cpu(s->engines), le32_to_cpu(d.engines)) ?:
+	       im_check(why, n, "regmap_version", le32_to_cpu(s->regmap_version),
+			le32_to_cpu(d.regmap_version)) ?:
+	       im_check(why, n, "fw_version", le32_to_cpu(s->fw_version),
+			le32_to_cpu(d.fw_version)) ?:
+	       im_check(why, n, "driver_version", le32_to_cpu(s->driver_version),
+			le32_to_cpu(d.driver_version)) ?:
+	       im_check(why, n, "features", le32_to_cpu(s->features),
+			le32_to_cpu(d.features)) ?:
+	       im_check(why, n, "page_size", le32_to_cpu(s->page_size),
+			le32_to_cpu(d.page_size));
+}
+
+static int gpup_sim_save_mutable(struct gpup_mig *mig, void *buf, size_t *len)
+{
+	struct gpup_vf *vf = mig_to_vf(mig);
+	struct gpup_rec_mutable *m = buf;
+	const struct gpup_regs *r = &vf->regs;
+	unsigned int i;
+
+	if (!buf || *len < sizeof(*m)) {
+		*len = sizeof(*m);
+		return buf ? -ENOSPC : 0;
+	}
+	*len = sizeof(*m);
+	memset(m, 0, sizeof(*m));
+
+	mutex_lock(&vf->lock);
+	for (i = 0; i < ARRAY_SIZE(r->scratch); i++)
+		m->scratch[i] = cpu_to_le32(r->scratch[i]);
+	m->ctrl = cpu_to_le32(r->ctrl);
+	m->status = cpu_to_le32(r->status);
+	m->error = cpu_to_le32(r->error);
+	m->error_head = cpu_to_le32(r->error_head);
+	m->int_status = cpu_to_le32(r->int_status);
+	m->int_mask = cpu_to_le32(r->int_mask);
+	m->ring_base = cpu_to_le64(r->ring_base);
+	m->ring_size = cpu_to_le32(r->ring_size);
+	m->ring_head = cpu_to_le32(r->ring_head);
+	m->ring_tail = cpu_to_le32(r->ring_tail);
+	m->fence = cpu_to_le32(r->fence);
+	m->fence_count = cpu_to_le32(r->fence_count);
+	m->cmd_count = cpu_to_le32(r->cmd_count);
+	m->irq_flags = cpu_to_le32(vf->intx_masked ? GPUP_MIG_IRQ_INTX_MASKED : 0);
+	gpup_cfg_read(&vf->cfg, 0, m->config, sizeof(m->config));
+	mutex_unlock(&vf->lock);
+	return 0;
+}
+
+static int gpup_sim_restore_mutable(struct gpup_mig *mig, const void *buf,
+				    size_t len, char *why, size_t why_len)
+{
+	struct gpup_vf *vf = mig_to_vf(mig);
+	const struct gpup_rec_mutable *m = buf;
+	struct gpup_regs *r = &vf->regs;
+	u32 irq_flags;
+	unsigned int i;
+
+	if (len < sizeof(*m)) {
+		snprintf(why, why_len, "mutable record of %zu bytes, need %zu",
+			 len, sizeof(*m));
+		return -EINVAL;
+	}
+	irq_flags = le32_to_cpu(m->irq_flags);
+	if (m->reserved || irq_flags & ~GPUP_MIG_IRQ_INTX_MASKED) {
+		snprintf(why, why_len, "reserved bits set in the mutable record");
+		return -EINVAL;
+	}
+
+	mutex_lock(&vf->lock);
+	for (i = 0; i < ARRAY_SIZE(r->scratch); i++)
+		r->scratch[i] = le32_to_cpu(m->scratch[i]);
+	/* only bits the device itself can hold are taken */
+	r->ctrl = le32_to_cpu(m->ctrl) & GPUP_CTRL_ENGINE_ENABLE;
+	r->status = le32_to_cpu(m->status) & GPUP_STATUS_HALTED;
+	r->error = le32_to_cpu(m->error);
+	r->error_head = le32_to_cpu(m->error_head);
+	r->int_status = le32_to_cpu(m->int_status) & GPUP_INT_ALL;
+	r->int_mask = le32_to_cpu(m->int_mask) & GPUP_INT_ALL;
+	r->ring_base = le64_to_cpu(m->ring_base);
+	r->ring_size = le32_to_cpu(m->ring_size);
+	r->ring_head = le32_to_cpu(m->ring_head);
+	r->ring_tail = le32_to_cpu(m->ring_tail);
+	r->fence = le32_to_cpu(m->fence);
+	r->fence_count = le32_to_cpu(m->fence_count);
+	r->cmd_count = le32_to_cpu(m->cmd_count);
+	vf->intx_masked = irq_flags & GPUP_MIG_IRQ_INTX_MASKED;
+	/* the target's read-only config stays; the guest-writable bits move */
+	gpup_cfg_init(&vf->cfg, vf->profile);
+	gpup_cfg_write(&vf->cfg, 0, m->config, sizeof(m->config));
+	gpup_vf_update_irq_locked(vf);
+	mutex_unlock(&vf->lock);
+	return 0;
+}
+
+static void gpup_sim_dirty_start(struct gpup_mig *mig)
+{
+	gpup_vram_dirty_arm(&mig_to_vf(mig)->vram);
+}
+
+static unsigned long gpup_sim_dirty_query(struct gpup_mig *mig,
+					  unsigned long *bitmap)
+{
+	return gpup_vram_dirty_harvest(&mig_to_vf(mig)->vram, bitmap);
+}
+
+static unsigned long gpup_sim_populated(struct gpup_mig *mig,
+					unsigned long *bitmap)
+{
+	return gpup_vram_populated(&mig_to_vf(mig)->vram, bitmap);
+}
+
+static int gpup_sim_vram_read(struct gpup_mig *mig, u64 off, void *buf,
+			      size_t len)
+{
+	return gpup_vram_read(&mig_to_vf(mig)->vram, off, buf, len);
+}
+
+static int gpup_sim_vram_write(struct gpup_mig *mig, u64 off, const void *buf,
+			       size_t len)
+{
+	return gpup_vram_write(&mig_to_vf(mig)->vram, off, buf, len);
+}
+
+static void gpup_sim_quiesce(struct gpup_mig *mig)
+{
+	gpup_engine_quiesce(mig_to_vf(mig), true);
+}
+
+static void gpup_sim_unquiesce(struct gpup_mig *mig)
+{
+	gpup_engine_quiesce(mig_to_vf(mig), false);
+}
+
+const struct gpup_mig_ops gpup_sim_mig_ops = {
+	.prepare = gpup_sim_prepare,
+	.end = gpup_sim_end,
+	.save_immutable = gpup_sim_save_immutable,
+	.restore_immutable = gpup_sim_restore_immutable,
+	.save_mutable = gpup_sim_save_mutable,
+	.restore_mutable = gpup_sim_restore_mutable,
+	.dirty_start = gpup_sim_dirty_start,
+	.dirty_query = gpup_sim_dirty_query,
+	.populated = gpup_sim_populated,
+	.vram_read = gpup_sim_vram_read,
+	.vram_write = gpup_sim_vram_write,
+	.quiesce = gpup_sim_quiesce,
+	.unquiesce = gpup_sim_unquiesce,
+};
+
+/* The VFIO side: thin wrappers onto the core */
+static struct file *gpup_sim_set_state(struct vfio_device *vdev,
+				       enum vfio_device_mig_state new_state)
+{
+	return gpup_mig_set_state(&vdev_to_vf(vdev)->mig, new_state);
+}
+
+static int gpup_sim_get_state(struct vfio_device *vdev,
+			      enum vfio_device_mig_state *state)
+{
+	*state = gpup_mig_get_state(&vdev_to_vf(vdev)->mig);
+	return 0;
+}
+
+static int gpup_sim_get_data_size(struct vfio_device *vdev,
+				  unsigned long *stop_copy_length)
+{
+	*stop_copy_length = gpup_mig_data_size(&vdev_to_vf(vdev)->mig);
+	return 0;
+}
+
+const struct vfio_migration_ops gpup_sim_mig_vfio_ops = {
+	.migration_set_state = gpup_sim_set_state,
+	.migration_get_state = gpup_sim_get_state,
+	.migration_get_data_size = gpup_sim_get_data_size,
+};

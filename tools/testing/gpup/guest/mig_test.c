@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * In-guest migration tests: VFIO migration v2 between gpup VFs, driven as
+ * QEMU drives it (PRE_COPY with PRECOPY_INFO, PRE_COPY_P2P, STOP_COPY on
+ * the source; RESUMING, STOP, RUNNING on the target), with the source's
+ * engine and a "vCPU" thread dirtying VRAM during pre-copy.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "gpup_vfio.h"
+#include "tap.h"
+
+#define DATA		0x10000ULL
+#define CHUNK		(256 * 1024)
+
+static char uuid_a[40], uuid_b[40], uuid_c[40], uuid_l[40];
+static struct gpup_dev A, B, C, L;	/* medium, medium, small, large */
+static char buf[CHUNK];
+
+/* The guest of the source VM: engine jobs and CPU stores into VRAM */
+struct workload {
+	struct gpup_dev *d;
+	int stop;		/* atomic: set by the test, read by the thread */
+	unsigned int iterations;
+	pthread_t thread;
+};
+
+static void *workload_fn(void *arg)
+{
+	struct workload *w = arg;
+	unsigned int seed = 1;
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t off = DATA + (rand_r(&seed) % 200) * 0x10000ULL;
+
+		if (gpup_wait_idle(w->d, 5000))
+			break;
+		gpup_submit(w->d, GPUP_CMD_FILL, 0x1000 + w->iterations, off, 0, 0x10000);
+		gpup_submit(w->d, GPUP_CMD_FENCE, w->iterations, 0, 0, 0);
+		gpup_kick(w->d);
+		w->d->vram[DATA + 220 * MIB / 16 + (rand_r(&seed) % 4096) * 4096] =
+			w->iterations;
+		w->iterations++;
+		usleep(500);
+	}
+	gpup_wait_idle(w->d, 5000);
+	return NULL;
+}
+
+/* Write @len bytes to @fd in pieces of @seg (0: one write) */
+static int write_all(int fd, const char *p, size_t len, size_t seg)
+{
+	while (len) {
+		size_t n = seg && seg < len ? seg : len;
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= w;
+	}
+	return 0;
+}
+
+struct mig_result {
+	uint64_t precopy_bytes, stopcopy_bytes, first_initial;
+	unsigned int precopy_reads, temp_ends, info_calls;
+	int info_flags_echo;		/* flags PRECOPY_INFO returned */
+	int initial_rose;		/* initial_bytes ever went up */
+	int write_err;			/* first target write error */
+};
+
+/*
+ * Move @src to @dst.  With @w, the workload runs through pre-copy and stops
+ * before the source does, as vCPUs would.  Leaves both in STOP.
+ */
+static int migrate(struct gpup_dev *src, struct gpup_dev *dst, struct workload *w,
+		   bool precopy, size_t seg, struct mig_result *r)
+{
+	uint64_t initial = 0, dirty = 0, last_initial = ~0ULL;
+	int sfd, dfd, ret = 0, i;
+	ssize_t n;
+
+	memset(r, 0, sizeof(*r));
+	dfd = gpup_mig_set_state(dst, VFIO_DEVICE_STATE_RESUMING);
+	if (dfd < 0)
+		return dfd;
+	if (precopy) {
+		sfd = gpup_mig_set_state(src, VFIO_DEVICE_STATE_PRE_COPY);
+		if (sfd < 0) {
+			close(dfd);
+			return sfd;
+		}
+		/* QEMU's save_iterate: info, one read, until converged */
+		for (i = 0; i < 200; i++) {
+			r->info_flags_echo |= gpup_mig_precopy_info(sfd, &initial, &dirty);
+			r->info_calls++;
+			if (!i)
+				r->first_initial = initial;
+			if (initial > last_initial)
+				r->initial_rose = 1;
+			last_initial = initial;
+			n = read(sfd, buf, sizeof(buf));
+			if (n < 0 && errno == ENOMSG) {
+				r->temp_ends++;
+				if (r->temp_ends > 3 && !initial)
+					break;
+				usleep(2000);
+				continue;
+			}
+			if (n <= 0) {
+				ret = n < 0 ? -errno : -EPIPE;
+				goto out;
+			}
+			r->precopy_reads++;
+			r->precopy_bytes += n;
+			ret = write_all(dfd, buf, n, seg);
+			if (ret) {
+				r->write_err = ret;
+				goto out;
+			}
+			if (!initial && !dirty && r->temp_ends > 3)
+				break;
+		}
+		if (w) {
+			__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+			pthread_join(w->thread, NULL);
+		}
+		ret = gpup_mig_set_state(src, VFIO_DEVICE_STATE_STOP_COPY);
+		if (ret != -1) {
+			ret = ret < 0 ? ret : -EBADF;
+			goto out;
+		}
+	} else {
+		sfd = gpup_mig_set_state(src, VFIO_DEVICE_STATE_STOP_COPY);
+		if (sfd < 0) {
+			close(dfd);
+			return sfd;
+		}
+	}
+	while ((n = read(sfd, buf, sizeof(buf))) > 0) {
+		r->stopcopy_bytes += n;
+		ret = write_all(dfd, buf, n, seg);
+		if (ret) {
+			r->write_err = ret;
+			goto out;
+		}
+	}
+	ret = n < 0 ? -errno : 0;
+	if (!ret)
+		ret = gpup_mig_set_state(src, VFIO_DEVICE_STATE_STOP) == -1 ? 0 : -EIO;
+	if (!ret)
+		ret = gpup_mig_set_state(dst, VFIO_DEVICE_STATE_STOP) == -1 ? 0 : -EIO;
+out:
+	close(sfd);
+	close(dfd);
+	return ret;
+}
+
+static const uint32_t compared_regs[] = {
+	GPUP_REG_SCRATCH0, GPUP_REG_SCRATCH1, GPUP_REG_SCRATCH2, GPUP_REG_SCRATCH3,
+	GPUP_REG_CTRL, GPUP_REG_STATUS, GPUP_REG_ERROR, GPUP_REG_ERROR_HEAD,
+	GPUP_REG_INT_STATUS, GPUP_REG_INT_MASK, GPUP_REG_RING_BASE_LO,
+	GPUP_REG_RING_SIZE, GPUP_REG_RING_HEAD, GPUP_REG_RING_TAIL, GPUP_REG_FENCE,
+	GPUP_REG_FENCE_COUNT, GPUP_REG_CMD_COUNT,
+};
+
+/* Both stopped: VRAM, registers and config space must be the same */
+static bool same_device_state(struct gpup_dev *a, struct gpup_dev *b)
+{
+	uint8_t ca[256], cb[256];
+	long long sa = gpup_debugfs_vram(a->uuid, "checksum");
+	long long sb = gpup_debugfs_vram(b->uuid, "checksum");
+	unsigned int i;
+
+	if (!CHECK(sa == sb, "VRAM checksum %#llx vs %#llx", sa, sb))
+		return false;
+	for (i = 0; i < ARRAY_SIZE(compared_regs); i++) {
+		uint32_t ra = gpup_rd(a, compared_regs[i]), rb = gpup_rd(b, compared_regs[i]);
+
+		if (!CHECK(ra == rb, "register %#x: %#x vs %#x", compared_regs[i], ra, rb))
+			return false;
+	}
+	gpup_cfg_rd(a, 0, ca, sizeof(ca));
+	gpup_cfg_rd(b, 0, cb, sizeof(cb));
+	return CHECK(!memcmp(ca, cb, sizeof(ca)), "config space differs");
+}
+
+/* Known content, some registers set, a fence done */
+static void load_source(struct gpup_dev *d, uint32_t tag)
+{
+	gpup_reset(d);
+	gpup_ring_init(d, 0, 0x1000);
+	gpup_wr(d, GPUP_REG_SCRATCH2, tag);
+	gpup_wr(d, GPUP_REG_INT_MASK, GPUP_INT_FENCE);
+	gpup_submit(d, GPUP_CMD_FILL, tag, DATA, 0, 8 * MIB);
+	gpup_submit(d, GPUP_CMD_COPY, 0, DATA + 16 * MIB + 4, DATA + 12, 3 * MIB);
+	gpup_submit(d, GPUP_CMD_FENCE, tag, 0, 0, 0);
+	gpup_kick(d);
+	gpup_wait_idle(d, 20000);
+	memcpy(d->vram + 100 * MIB, "via mmap", 8);
+}
+
+static void test_precopy_with_workload_bit_exact(void)
+{
+	struct workload w = { .d = &A };
+	struct mig_result r;
+	char rounds[32] = "";
+	int ret;
+
+	load_source(&A, 0xa11ce);
+	gpup_reset(&B);
+	if (!CHECK(!pthread_create(&w.thread, NULL, workload_fn, &w), "thread"))
+		return;
+	usleep(20000);
+	ret = migrate(&A, &B, &w, true, 0, &r);
+	if (!CHECK(!ret, "migration failed: %s", strerror(-ret)))
+		return;
+	printf("# pre-copy %llu bytes in %u reads, %u temporary ends; stop-copy %llu bytes;"
+	       " workload %u jobs\n", (unsigned long long)r.precopy_bytes, r.precopy_reads,
+	       r.temp_ends, (unsigned long long)r.stopcopy_bytes, w.iterations);
+	gpup_debugfs_str(uuid_a, "migration", "rounds", rounds, sizeof(rounds));
+	if (!CHECK(r.first_initial > 0 && !r.initial_rose, "initial_bytes %llu, rose %d",
+		   (unsigned long long)r.first_initial, r.initial_rose))
+		return;
+	if (!CHECK(!r.info_flags_echo, "PRECOPY_INFO flags %#x", r.info_flags_echo))
+		return;
+	if (!CHECK(atoi(rounds) >= 2, "only %s dirty rounds", rounds))
+		return;
+	if (!CHECK(w.iterations > 5, "workload ran %u jobs", w.iterations))
+		return;
+	if (!same_device_state(&A, &B))
+		return;
+	/* the target runs on, including whatever the ring still held */
+	if (!CHECK(gpup_mig_set_state(&B, VFIO_DEVICE_STATE_RUNNING) == -1, "B running"))
+		return;
+	gpup_mig_set_state(&A, VFIO_DEVICE_STATE_RUNNING);
+	B.tail = gpup_rd(&B, GPUP_REG_RING_TAIL);
+	B.ring_base = 0;
+	B.ring_size = 0x1000;
+	if (!CHECK(!gpup_wait_idle(&B, 20000), "B's engine after migration"))
+		return;
+	gpup_submit(&B, GPUP_CMD_FENCE, 0xb0b, 0, 0, 0);
+	gpup_kick(&B);
+	if (!CHECK(!gpup_wait_idle(&B, 20000), "idle"))
+		return;
+	CHECK(gpup_rd(&B, GPUP_REG_FENCE) == 0xb0b && gpup_rd(&B, GPUP_REG_SCRATCH2) == 0xa11ce,
+	      "B after resume: fence %#x", gpup_rd(&B, GPUP_REG_FENCE));
+}
+
+static void test_incompatible_target_refused_in_precopy(void)
+{
+	char why[160] = "";
+	uint64_t initial, dirty;
+	int sfd, dfd, ret;
+	ssize_t n;
+
+	load_source(&A, 0xbad);
+	gpup_reset(&C);
+	dfd = gpup_mig_set_state(&C, VFIO_DEVICE_STATE_RESUMING);
+	sfd = gpup_mig_set_state(&A, VFIO_DEVICE_STATE_PRE_COPY);
+	if (!CHECK(dfd >= 0 && sfd >= 0, "fds %d %d", dfd, sfd))
+		return;
+	gpup_mig_precopy_info(sfd, &initial, &dirty);
+	n = read(sfd, buf, initial);
+	ret = write_all(dfd, buf, n, 7);
+	gpup_debugfs_str(uuid_c, "migration", "last_error", why, sizeof(why));
+	printf("# target said: %s\n", why);
+	close(dfd);
+	if (!CHECK(n == (ssize_t)initial && ret == -EINVAL, "write gave %d", ret))
+		goto out;
+	if (!CHECK(strstr(why, "profile"), "reason does not name the field: %s", why))
+		goto out;
+	if (!CHECK(gpup_debugfs_vram(uuid_c, "pages_allocated") == 0, "VRAM written"))
+		goto out;
+	/* the source never stopped: back to running, engine fine */
+	if (!CHECK(gpup_mig_set_state(&A, VFIO_DEVICE_STATE_RUNNING) == -1, "A running"))
+		goto out;
+	gpup_submit(&A, GPUP_CMD_FENCE, 0x600d, 0, 0, 0);
+	gpup_kick(&A);
+	CHECK(!gpup_wait_idle(&A, 20000) && gpup_rd(&A, GPUP_REG_FENCE) == 0x600d,
+	      "source engine after refusal");
+	if (!CHECK(gpup_mig_set_state(&C, VFIO_DEVICE_STATE_STOP) == -EINVAL,
+		   "RESUMING -> STOP accepted a refused stream"))
+		goto out;
+	CHECK(gpup_mig_get_state(&C) == VFIO_DEVICE_STATE_ERROR, "C not in ERROR");
+out:
+	close(sfd);
+	gpup_reset(&C);
+	gpup_mig_set_state(&A, VFIO_DEVICE_STATE_RUNNING);
+}
+
+static void test_stop_copy_only_and_one_byte_writes(void)
+{
+	struct mig_result r;
+	int ret;
+
+	load_source(&A, 0x5107);
+	gpup_reset(&B);
+	gpup_mig_set_state(&A, VFIO_DEVICE_STATE_STOP);
+	ret = migrate(&A, &B, NULL, false, 1, &r);
+	if (!CHECK(!ret, "migration failed: %s", strerror(-ret)))
+		return;
+	same_device_state(&A, &B);
+	gpup_mig_set_state(&A, VFIO_DEVICE_STATE_RUNNING);
+	gpup_mig_set_state(&B, VFIO_DEVICE_STATE_RUNNING);
+}
+
+static void test_ping_pong(void)
+{
+	struct mig_result r;
+	int ret, i;
+
+	load_source(&A, 0x1010);
+	for (i = 0; i < 2; i++) {
+		struct gpup_dev *src = i ? &B : &A, *dst = i ? &A : &B;
+
+		gpup_reset(dst);
+		ret = migrate(src, dst, NULL, true, 4093, &r);
+		if (!CHECK(!ret, "leg %d: %s", i, strerror(-ret)))
+			return;
+		if (!same_device_state(src, dst))
+			return;
+		gpup_mig_set_state(src, VFIO_DEVICE_STATE_RUNNING);
+		gpup_mig_set_state(dst, VFIO_DEVICE_STATE_RUNNING);
+		if (!i) {
+			/* B changes something before the VF goes back to A */
+			gpup_wr(&B, GPUP_REG_SCRATCH3, 0x9000);
+			B.vram[DATA + 4096] ^= 0xff;
+		}
+	}
+	CHECK(gpup_rd(&A, GPUP_REG_SCRATCH3) == 0x9000 &&
+	      A.vram[DATA + 4096] == (uint8_t)(0x10 ^ 0xff), "A lost B's changes");
+}
+
+static void test_reset_mid_stream(void)
+{
+	uint64_t initial, dirty;
+	struct mig_result r;
+	int sfd, dfd, ret;
+	char b2[64];
+
+	load_source(&A, 0x7e5e7);
+	sfd = gpup_mig_set_state(&A, VFIO_DEVICE_STATE_PRE_COPY);
+	dfd = gpup_mig_set_state(&B, VFIO_DEVICE_STATE_RESUMING);
+	if (!CHECK(sfd >= 0 && dfd >= 0, "fds"))
+		return;
+	gpup_mig_precopy_info(sfd, &initial, &dirty);
+	ret = read(sfd, buf, 100);
+	write_all(dfd, buf, ret, 0);
+	gpup_reset(&A);
+	gpup_reset(&B);
+	errno = 0;
+	ret = read(sfd, b2, sizeof(b2));
+	CHECK(ret < 0 && errno == ENODEV, "read after reset: %d %m", ret);
+	errno = 0;
+	ret = write(dfd, buf, 10);
+	CHECK(ret < 0 && errno == ENODEV, "write after reset: %d %m", ret);
+	close(sfd);
+	close(dfd);
+	if (!CHECK(gpup_mig_get_state(&A) == VFIO_DEVICE_STATE_RUNNING &&
+		   gpup_mig_get_state(&B) == VFIO_DEVICE_STATE_RUNNING, "state after reset"))
+		return;
+	/* and a fresh migration goes through */
+	load_source(&A, 0xf4e54);
+	ret = migrate(&A, &B, NULL, true, 0, &r);
+	if (!CHECK(!ret, "migration after reset: %s", strerror(-ret)))
+		return;
+	same_device_state(&A, &B);
+	gpup_mig_set_state(&A, VFIO_DEVICE_STATE_RUNNING);
+	gpup_mig_set_state(&B, VFIO_DEVICE_STATE_RUNNING);
+}
+
+static void test_close_mid_stream_and_reopen(void)
+{
+	char uuid[40];
+	int sfd, dfd, ret;
+
+	snprintf(uuid, sizeof(uuid), "%s", uuid_c);
+	load_source(&A, 0xc105e);
+	sfd = gpup_mig_set_state(&A, VFIO_DEVICE_STATE_PRE_COPY);
+	dfd = gpup_mig_set_state(&C, VFIO_DEVICE_STATE_RESUMING);
+	if (!CHECK(sfd >= 0 && dfd >= 0, "fds"))
+		return;
+	gpup_close(&C);		/* the target's user goes away mid-stream */
+	ret = read(sfd, buf, CHUNK);
+	errno = 0;
+	CHECK(write(dfd, buf, ret) < 0 && errno == ENODEV, "write to a closed device's file");
+	close(dfd);
+	ret = gpup_open(&C, uuid);
+	if (!CHECK(!ret, "reopen: %s", strerror(-ret)))
+		return;
+	/* a re-opened device still checks compatibility */
+	close(sfd);
+	gpup_mig_set_state(&A, VFIO_DEVICE_STATE_RUNNING);
+	sfd = gpup_mig_set_state(&A, VFIO_DEVICE_STATE_PRE_COPY);
+	dfd = gpup_mig_set_state(&C, VFIO_DEVICE_STATE_RESUMING);
+	ret = read(sfd, buf, CHUNK);
+	errno = 0;
+	CHECK(ret > 0 && write(dfd, buf, ret) < 0 && errno == EINVAL,
+	      "re-opened target took an incompatible stream");
+	close(sfd);
+	close(dfd);
+	gpup_reset(&C);
+	gpup_mig_set_state(&A, VFIO_DEVICE_STATE_RUNNING);
+}
+
+static void test_precopy_info_only_in_precopy(void)
+{
+	uint64_t initial, dirty;
+	int sfd, ret;
+
+	sfd = gpup_mig_set_state(&A, VFIO_DEVICE_STATE_STOP_COPY);
+	if (!CHECK(sfd >= 0, "STOP_COPY: %d", sfd))
+		return;
+	ret = gpup_mig_precopy_info(sfd, &initial, &dirty);
+	CHECK(ret == -EINVAL, "PRECOPY_INFO in STOP_COPY gave %d", ret);
+	CHECK(gpup_mig_set_state(&A, VFIO_DEVICE_STATE_PRE_COPY) == -EINVAL,
+	      "STOP_COPY -> PRE_COPY accepted");
+	CHECK(gpup_mig_get_state(&A) == VFIO_DEVICE_STATE_STOP_COPY, "state moved");
+	close(sfd);
+	gpup_mig_set_state(&A, VFIO_DEVICE_STATE_RUNNING);
+}
+
+/* Kernel memory a migration holds must not grow with the VRAM size */
+static long long meminfo_kb(const char *key)
+{
+	char line[256];
+	long long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			sscanf(line + strlen(key), ": %lld", &v);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static long long kernel_kb(void)
+{
+	return meminfo_kb("Slab") + meminfo_kb("VmallocUsed");
+}
+
+/* Peak slab+vmalloc growth while @src's stream is read (not written) */
+static long long stream_peak_kb(struct gpup_dev *src)
+{
+	long long base = kernel_kb(), peak = base, now;
+	int sfd = gpup_mig_set_state(src, VFIO_DEVICE_STATE_STOP_COPY);
+	ssize_t n;
+
+	if (sfd < 0)
+		return -1;
+	while ((n = read(sfd, buf, sizeof(buf))) > 0) {
+		now = kernel_kb();
+		if (now > peak)
+			peak = now;
+	}
+	close(sfd);
+	gpup_mig_set_state(src, VFIO_DEVICE_STATE_RUNNING);
+	return peak - base;
+}
+
+static void test_kernel_memory_bounded(void)
+{
+	long long small, large;
+
+	gpup_reset(&C);
+	gpup_reset(&L);
+	/* the same share of each VRAM written: 1/4 */
+	memset(C.vram, 0x11, C.vram_size / 4);
+	memset(L.vram, 0x22, L.vram_size / 4);
+	small = stream_peak_kb(&C);
+	large = stream_peak_kb(&L);
+	printf("# peak slab+vmalloc growth: %lld KiB for 64 MiB, %lld KiB for 1 GiB\n",
+	       small, large);
+	CHECK(small >= 0 && large >= 0 && large < small + 2048,
+	      "1 GiB stream held %lld KiB more than 64 MiB", large - small);
+	gpup_reset(&C);
+	gpup_reset(&L);
+}
+
+static const struct tap_test tests[] = {
+	{ "precopy_with_workload_bit_exact", test_precopy_with_workload_bit_exact },
+	{ "incompatible_target_refused_in_precopy",
+	  test_incompatible_target_refused_in_precopy },
+	{ "stop_copy_only_and_one_byte_writes", test_stop_copy_only_and_one_byte_writes },
+	{ "ping_pong", test_ping_pong },
+	{ "reset_mid_stream", test_reset_mid_stream },
+	{ "close_mid_stream_and_reopen", test_close_mid_stream_and_reopen },
+	{ "precopy_info_only_in_precopy", test_precopy_info_only_in_precopy },
+	{ "kernel_memory_bounded", test_kernel_memory_bounded },
+};
+
+int main(void)
+{
+	struct { const char *profile; char *uuid; struct gpup_dev *d; } vfs[] = {
+		{ "medium", uuid_a, &A }, { "medium", uuid_b, &B },
+		{ "small", uuid_c, &C }, { "large", uuid_l, &L },
+	};
+	unsigned int i, nfail;
+	int ret = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("TAP version 13\n1..%zu\n", ARRAY_SIZE(tests));
+	for (i = 0; i < ARRAY_SIZE(vfs) && !ret; i++) {
+		ret = gpup_vf_create(vfs[i].profile, vfs[i].uuid, 40);
+		ret = ret ?: gpup_open(vfs[i].d, vfs[i].uuid);
+	}
+	if (ret) {
+		printf("Bail out! cannot set up the VFs: %s\n", strerror(-ret));
+		return 1;
+	}
+	nfail = tap_run("migration", tests, ARRAY_SIZE(tests));
+	for (i = 0; i < ARRAY_SIZE(vfs); i++) {
+		gpup_close(vfs[i].d);
+		if (gpup_vf_remove(vfs[i].uuid))
+			nfail++;
+	}
+	return nfail ? 1 : 0;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A small TAP harness for the in-guest tests: CHECK() records a failure
+ * with its reason and yields false, so a test returns at its first failed
+ * check with "if (!CHECK(...)) return;".
+ */
+#ifndef GPUP_TAP_H
+#define GPUP_TAP_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define MIB		0x100000ULL
+
+static int tap_failed;
+
+#define CHECK(cond, ...) tap_check(!!(cond), __func__, __LINE__, #cond, __VA_ARGS__)
+
+static inline bool tap_check(bool ok, const char *fn, int line, const char *cond,
+			     const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok)
+		return true;
+	printf("# %s:%d: failed: %s: ", fn, line, cond);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	tap_failed = 1;
+	return false;
+}
+
+struct tap_test {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Run @tests in order; returns the number that failed */
+static inline unsigned int tap_run(const char *suite, const struct tap_test *tests,
+				   unsigned int n)
+{
+	unsigned int i, nfail = 0;
+
+	for (i = 0; i < n; i++) {
+		tap_failed = 0;
+		tests[i].fn();
+		printf("%s %u - %s\n", tap_failed ? "not ok" : "ok", i + 1, tests[i].name);
+		fflush(stdout);
+		nfail += tap_failed;
+	}
+	printf("# %s: %u passed, %u failed\n", suite, n - nfail, nfail);
+	return nfail;
+}
+
+#endif
