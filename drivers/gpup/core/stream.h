@@ -65,8 +65,9 @@ struct gpup_parser {
 	u64 bytes;		/* bytes of complete records */
 	u32 seen;		/* BIT(type) of the records seen */
 	const char *error;	/* why the stream failed */
+	/* header, then a small payload; 8-byte aligned for the structs */
+	u8 buf[GPUP_REC_SMALL_MAX] __aligned(8);
 	u8 crc_buf[4];
-	u8 buf[GPUP_REC_SMALL_MAX];	/* header, then a small payload */
 };
 
 void gpup_parser_init(struct gpup_parser *p, const struct gpup_parser_ops *ops,
