@@ -69,6 +69,7 @@ struct gpup_mig_file {
 	u8 crc_le[4];
 	u32 crc_pos;			/* 4: no CRC pending */
 	void *page;			/* the VRAM page being read out */
+	bool page_loaded;		/* page holds data_pos's page, in the CRC */
 	unsigned long *pending;		/* pages left in this round */
 	unsigned long next_page;
 	u32 round;
@@ -282,7 +283,7 @@ static ssize_t save_copy(struct gpup_mig_file *migf, struct iov_iter *to, size_t
 	}
 	if (migf->data_pos < migf->data_len) {
 		poff = migf->data_pos % GPUP_MIG_PAGE_SIZE;
-		if (!poff) {
+		if (!migf->page_loaded) {
 			/* read each page once, after it was harvested */
 			ret = mig->ops->vram_read(mig, migf->data_off + migf->data_pos,
 						  migf->page, GPUP_MIG_PAGE_SIZE);
@@ -290,11 +291,14 @@ static ssize_t save_copy(struct gpup_mig_file *migf, struct iov_iter *to, size_t
 				return ret;
 			migf->crc = gpup_stream_crc(migf->crc, migf->page,
 						    GPUP_MIG_PAGE_SIZE);
+			migf->page_loaded = true;
 		}
 		n = min(len, GPUP_MIG_PAGE_SIZE - poff);
 		if (copy_to_iter(migf->page + poff, n, to) != n)
 			return -EFAULT;
 		migf->data_pos += n;
+		if (poff + n == GPUP_MIG_PAGE_SIZE)
+			migf->page_loaded = false;
 		if (migf->data_pos == migf->data_len)
 			put_unaligned_le32(~migf->crc, migf->crc_le);
 		return n;
@@ -390,26 +394,24 @@ u64 gpup_mig_file_pending(struct gpup_mig_file *migf)
 	       sizeof(struct gpup_rec_mutable) + sizeof(struct gpup_rec_end);
 }
 
-/* VFIO_MIG_GET_PRECOPY_INFO without the user copies */
+/*
+ * VFIO_MIG_GET_PRECOPY_INFO without the user copies.  Only the file is
+ * touched until it is known to be live: the fd may outlive its device.
+ * A live saving file that is not stopped is exactly one in PRE_COPY or
+ * PRE_COPY_P2P, the states this ioctl is defined for.
+ */
 int gpup_mig_precopy_info(struct gpup_mig_file *migf, u64 *initial, u64 *dirty)
 {
-	struct gpup_mig *mig = migf->mig;
 	int ret = 0;
 
-	mutex_lock(&mig->state_mutex);
-	if (mig->state != VFIO_DEVICE_STATE_PRE_COPY &&
-	    mig->state != VFIO_DEVICE_STATE_PRE_COPY_P2P) {
-		ret = -EINVAL;
-		goto out_state;
-	}
 	mutex_lock(&migf->lock);
 	if (migf->disabled)
 		ret = -ENODEV;
+	else if (!migf->saving || migf->stopped)
+		ret = -EINVAL;
 	else
 		save_remaining(migf, initial, dirty, true);
 	mutex_unlock(&migf->lock);
-out_state:
-	gpup_mig_state_unlock(mig);
 	return ret;
 }
 

@@ -28,8 +28,11 @@ static bool state_runs_engine(enum vfio_device_mig_state state)
 	       state == VFIO_DEVICE_STATE_PRE_COPY;
 }
 
+/* Drop the stream in progress, if any, and leave the migrating configuration */
 static void mig_end_files_locked(struct gpup_mig *mig)
 {
+	bool active = mig->saving || mig->resuming;
+
 	if (mig->saving) {
 		gpup_mig_file_put(mig->saving);
 		mig->saving = NULL;
@@ -38,7 +41,11 @@ static void mig_end_files_locked(struct gpup_mig *mig)
 		gpup_mig_file_put(mig->resuming);
 		mig->resuming = NULL;
 	}
+	if (active)
+		mig->ops->end(mig);
 }
+
+static void mig_set_quiesced(struct gpup_mig *mig, bool quiesced);
 
 /* Release state_mutex, applying any reset that came meanwhile */
 void gpup_mig_state_unlock(struct gpup_mig *mig)
@@ -50,7 +57,9 @@ again:
 		spin_unlock(&mig->reset_lock);
 		mig_end_files_locked(mig);
 		mig->state = VFIO_DEVICE_STATE_RUNNING;
-		mig->quiesced = false;	/* a reset restarts the engine */
+		/* whatever a racing transition did, the backend runs again */
+		mig->quiesced = true;
+		mig_set_quiesced(mig, false);
 		goto again;
 	}
 	mutex_unlock(&mig->state_mutex);
@@ -106,7 +115,6 @@ static void mig_end_saving(struct gpup_mig *mig)
 		spin_unlock(&mig->info_lock);
 	}
 	mig_end_files_locked(mig);
-	mig->ops->end(mig);
 }
 
 /* One arc of the state machine, as vfio_mig_get_next_state() walks them */
@@ -131,12 +139,10 @@ static struct file *mig_step(struct gpup_mig *mig, enum vfio_device_mig_state ne
 				if (!gpup_mig_file_error(mig->resuming))
 					gpup_mig_set_error(mig, "incomplete stream: no end record");
 				mig_end_files_locked(mig);
-				mig->ops->end(mig);
 				mig->state = VFIO_DEVICE_STATE_ERROR;
 				return ERR_PTR(-EINVAL);
 			}
 			mig_end_files_locked(mig);
-			mig->ops->end(mig);
 		}
 		return NULL;
 	case VFIO_DEVICE_STATE_PRE_COPY:

@@ -39,8 +39,9 @@ enum gpup_engine_error gpup_ring_validate(const struct gpup_regs *regs,
 	if (!IS_ALIGNED(regs->ring_base, GPUP_RING_ALIGN) ||
 	    !range_ok(regs->ring_base, size, vram_size))
 		return GPUP_ERR_RING;
+	/* a head off the command grid would never meet the tail */
 	if (regs->ring_tail >= size || regs->ring_head >= size ||
-	    !IS_ALIGNED(regs->ring_tail, sizeof(struct gpup_cmd)))
+	    !IS_ALIGNED(regs->ring_tail | regs->ring_head, sizeof(struct gpup_cmd)))
 		return GPUP_ERR_RING;
 	return GPUP_ERR_NONE;
 }

@@ -19,6 +19,9 @@
 
 #include "gpup_sim.h"
 
+/* The VF's dirty bitmaps are in host pages, the stream's in 4 KiB ones */
+static_assert(PAGE_SIZE == GPUP_MIG_PAGE_SIZE);
+
 static struct gpup_vf *mig_to_vf(struct gpup_mig *mig)
 {
 	return container_of(mig, struct gpup_vf, mig);

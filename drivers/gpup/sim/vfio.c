@@ -492,8 +492,9 @@ static long gpup_vf_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	case VFIO_DEVICE_SET_IRQS:
 		return gpup_ioctl_set_irqs(vf, uarg);
 	case VFIO_DEVICE_RESET:
-		gpup_vf_reset(vf, false);
+		/* end the stream first, so no data-file write lands after it */
 		gpup_mig_reset(&vf->mig);
+		gpup_vf_reset(vf, false);
 		return 0;
 	default:
 		return -ENOTTY;

@@ -18,6 +18,8 @@
  * bitmap of one bit per 4 KiB (32 KiB for 1 GiB).  Pages must be copied
  * after they are harvested: a store that lands between clearing a bit and
  * zapping its PTE is not lost, because the copy that follows sees it.
+ * Harvest takes @lock for write, so a writer's set_bit and its store (or
+ * writable PTE) never straddle a harvest.
  *
  * Page lifetime.  Pages are freed only by gpup_vram_clear() (reset) and
  * gpup_vram_destroy() (release), under @lock held for write, after every
@@ -367,12 +369,19 @@ unsigned long gpup_vram_dirty_harvest(struct gpup_vram *vram,
 {
 	unsigned long i, start, end, count = 0;
 
+	/*
+	 * Writers set a page's bit and store (or map it writable) under the
+	 * lock held for read: holding it for write here means no bit is
+	 * cleared between a writer's set_bit and its store.
+	 */
+	down_write(&vram->lock);
 	for (i = 0; i < BITS_TO_LONGS(vram->npages); i++) {
 		bitmap[i] = xchg(&vram->dirty[i], 0);
 		count += hweight_long(bitmap[i]);
 	}
 	for_each_set_bitrange(start, end, bitmap, vram->npages)
 		vram_zap(vram, start, end - start);
+	up_write(&vram->lock);
 	return count;
 }
 
@@ -381,9 +390,11 @@ void gpup_vram_dirty_arm(struct gpup_vram *vram)
 {
 	unsigned long i;
 
+	down_write(&vram->lock);
 	for (i = 0; i < BITS_TO_LONGS(vram->npages); i++)
 		xchg(&vram->dirty[i], 0);
 	vram_zap(vram, 0, vram->npages);
+	up_write(&vram->lock);
 }
 
 /* Set in @bitmap the pages that hold data; returns their number */

@@ -95,6 +95,9 @@ static void ring_validate_rejects_bad_rings(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gpup_ring_validate(&regs, VRAM), GPUP_ERR_RING);
 	ring_regs(&regs, 0, SZ_4K, 0x10);	/* tail inside a command */
 	KUNIT_EXPECT_EQ(test, gpup_ring_validate(&regs, VRAM), GPUP_ERR_RING);
+	ring_regs(&regs, 0, SZ_4K, 0x20);	/* head inside one (a hostile stream) */
+	regs.ring_head = 0x8;
+	KUNIT_EXPECT_EQ(test, gpup_ring_validate(&regs, VRAM), GPUP_ERR_RING);
 }
 
 static struct kunit_case gpup_engine_cases[] = {
