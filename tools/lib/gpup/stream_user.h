@@ -42,10 +42,9 @@ static inline void put_unaligned_le32(u32 v, void *p)
 	memcpy(p, &v, sizeof(v));
 }
 
-#define min_t(type, a, b)	((type)(a) < (type)(b) ? (type)(a) : (type)(b))
+#define min_t(type, a, b)	({ type __a = (a); type __b = (b); __a < __b ? __a : __b; })
 #define fallthrough		__attribute__((__fallthrough__))
-#define __aligned(x)		__attribute__((__aligned__(x)))
-#define EXPORT_SYMBOL_GPL(sym)
+/* __aligned() and EXPORT_SYMBOL_GPL() come from the compiler's command line */
 
 /* CRC32C (Castagnoli), raw update: no inversion in or out */
 u32 crc32c(u32 crc, const void *buf, size_t len);
