@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * debugfs: /sys/kernel/debug/gpup_sim/<vf>/{regs,vram,migration}.
+ * debugfs: /sys/kernel/debug/gpup_sim/<vf>/{regs,vram,migration,fill}.
  * "vram" reports the pages backing the VF and a content checksum that is
  * equal on two VFs exactly when their VRAM contents are equal, which is
- * what migration tests compare.
+ * what migration tests compare.  "fill" writes VRAM from the host side as
+ * the guest would, so a test can dirty a VF that QEMU owns.
  */
 #include <linux/bitmap.h>
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
+#include <linux/uaccess.h>
 
 #include "gpup_sim.h"
 
@@ -71,6 +73,38 @@ static int migration_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(migration);
 
+/* "OFFSET LENGTH VALUE": fill VRAM with a 32-bit pattern, like FILL */
+static ssize_t fill_write(struct file *file, const char __user *ubuf,
+			  size_t len, loff_t *ppos)
+{
+	struct gpup_vf *vf = file->private_data;
+	u64 off, n;
+	char buf[64];
+	u32 val;
+	int ret;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = 0;
+	if (sscanf(buf, "%llx %llx %x", &off, &n, &val) != 3 ||
+	    !IS_ALIGNED(off | n, sizeof(u32)))
+		return -EINVAL;
+	/* a stopped VM writes nothing: refuse once migration quiesced the VF */
+	mutex_lock(&vf->lock);
+	ret = vf->quiesced ? -EBUSY : gpup_vram_fill32(&vf->vram, off, n, val);
+	mutex_unlock(&vf->lock);
+	return ret ? ret : len;
+}
+
+static const struct file_operations fill_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = fill_write,
+	.llseek = default_llseek,
+};
+
 void gpup_debugfs_add_vf(struct gpup_vf *vf)
 {
 	vf->debugfs = debugfs_create_dir(dev_name(vf->vdev.dev),
@@ -78,6 +112,7 @@ void gpup_debugfs_add_vf(struct gpup_vf *vf)
 	debugfs_create_file("regs", 0400, vf->debugfs, vf, &regs_fops);
 	debugfs_create_file("vram", 0400, vf->debugfs, vf, &vram_fops);
 	debugfs_create_file("migration", 0400, vf->debugfs, vf, &migration_fops);
+	debugfs_create_file("fill", 0200, vf->debugfs, vf, &fill_fops);
 }
 
 void gpup_debugfs_remove_vf(struct gpup_vf *vf)

@@ -1,0 +1,421 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Live migration of VMs holding a gpup VF, with the real QEMU.
+
+Runs inside the test guest, gpup_sim loaded.  Each case starts a source VM
+and a destination VM (``-incoming defer``) with
+``-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/UUID``, drives them over
+QMP and checks the result.  The VMs need no OS: firmware programs the
+BARs, and the "guest workload" writes the VF's VRAM through the driver's
+debugfs ``fill`` file, which behaves as guest stores (dirty tracking) and
+is refused once migration has quiesced the VF, as a stopped VM writes
+nothing.  Bit-exactness is checked with the debugfs VRAM checksum, which
+is equal on two VFs exactly when their contents are.
+
+Prints TAP; each case also prints one line with QEMU's own figures.
+"""
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid as uuidlib
+
+PARENT = "/sys/class/mdev_bus/gpup_sim/mdev_supported_types"
+DEBUGFS = "/sys/kernel/debug/gpup_sim"
+WORK = "/tmp/gpup-qemu"
+MIB = 1 << 20
+
+
+class QMP:
+    """A minimal QMP client over a unix socket."""
+
+    def __init__(self, path):
+        for _ in range(300):
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"no QMP socket at {path}")
+        self.file = self.sock.makefile("rw")
+        json.loads(self.file.readline())
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, name, **args):
+        self.file.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+        self.file.flush()
+        while True:
+            reply = json.loads(self.file.readline())
+            if "error" in reply:
+                raise RuntimeError(f"{name}: {reply['error']['desc']}")
+            if "return" in reply:
+                return reply["return"]
+
+    def close(self):
+        self.sock.close()
+
+
+def vf_create(profile):
+    uuid = str(uuidlib.uuid4())
+    with open(f"{PARENT}/gpup-{profile}/create", "w") as f:
+        f.write(uuid)
+    return uuid
+
+
+def vf_remove(uuid):
+    with open(f"/sys/bus/mdev/devices/{uuid}/remove", "w") as f:
+        f.write("1")
+
+
+def debugfs(uuid, name):
+    with open(f"{DEBUGFS}/{uuid}/{name}") as f:
+        return dict(line.split(None, 1) for line in f.read().splitlines())
+
+
+def vram_fill(uuid, off, length, value):
+    """A guest store burst; False once the VF is quiesced."""
+    try:
+        with open(f"{DEBUGFS}/{uuid}/fill", "w") as f:
+            f.write(f"{off:x} {length:x} {value:x}")
+        return True
+    except OSError:
+        return False
+
+
+class VM:
+    """One QEMU with the VF, QMP on a unix socket, VFIO traces to a file."""
+
+    def __init__(self, name, uuid, incoming=False, multifd=False):
+        self.name, self.uuid = name, uuid
+        self.qmp_path = f"{WORK}/{name}.qmp"
+        self.trace = f"{WORK}/{name}.trace"
+        # the VF never DMAs to guest memory, so it offers no DMA dirty
+        # logging; QEMU then wants migration enabled explicitly
+        dev = f"vfio-pci,sysfsdev=/sys/bus/mdev/devices/{uuid},id=gpu,enable-migration=on"
+        if multifd:
+            dev += ",x-migration-multifd-transfer=on"
+        args = ["qemu-system-x86_64", "-accel", "tcg", "-m", "64", "-nodefaults",
+                "-display", "none", "-serial", "none", "-device", dev,
+                "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
+                "-trace", "vfio_migration*", "-trace", "vfio_save*",
+                "-trace", "vfio_load*", "-trace", "vfio_state_pending*",
+                "-D", self.trace]
+        if incoming:
+            args += ["-incoming", "defer"]
+        self.log = open(f"{WORK}/{name}.log", "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.qmp = QMP(self.qmp_path)
+
+    def status(self):
+        return self.qmp.cmd("query-status")["status"]
+
+    def stop(self):
+        try:
+            self.qmp.cmd("quit")
+        except (RuntimeError, OSError, ValueError):
+            pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+    def dump(self):
+        for path in (self.trace, f"{WORK}/{self.name}.log"):
+            try:
+                with open(path) as f:
+                    lines = f.read().splitlines()
+                print(f"# --- {path} (last 30 lines)")
+                for line in lines[-30:]:
+                    print(f"#   {line}")
+            except OSError:
+                pass
+
+
+def migrate(src, dst, caps=(), params=None, workload=None, cancel_after=None):
+    """Migrate src to dst over a unix socket; returns query-migrate's last reply."""
+    names = ["return-path", "switchover-ack"] + list(caps)
+    capabilities = [{"capability": c, "state": True} for c in names]
+    for vm in (src, dst):
+        vm.qmp.cmd("migrate-set-capabilities", capabilities=capabilities)
+        if params:
+            vm.qmp.cmd("migrate-set-parameters", **params)
+    sock = f"{WORK}/mig-{dst.name}.sock"
+    dst.qmp.cmd("migrate-incoming", uri=f"unix:{sock}")
+    stop = threading.Event()
+    thread = None
+    if workload:
+        thread = threading.Thread(target=workload, args=(stop,))
+        thread.start()
+    src.qmp.cmd("migrate", uri=f"unix:{sock}")
+    start = time.time()
+    info = {}
+    while time.time() - start < 600:
+        info = src.qmp.cmd("query-migrate")
+        if info.get("status") in ("completed", "failed", "cancelled"):
+            break
+        if cancel_after and time.time() - start > cancel_after:
+            src.qmp.cmd("migrate_cancel")
+            cancel_after = None
+        time.sleep(0.05)
+    stop.set()
+    if thread:
+        thread.join()
+    return info
+
+
+def figures(info):
+    vfio = info.get("vfio", {}).get("transferred", 0)
+    return (f"total {info.get('total-time', '?')} ms, downtime {info.get('downtime', '?')} ms,"
+            f" device {vfio} bytes, RAM {info.get('ram', {}).get('transferred', 0)} bytes")
+
+
+def load_content(uuid, seed):
+    rng = random.Random(seed)
+    for i in range(24):
+        vram_fill(uuid, rng.randrange(0, 200) * 0x10000, 0x10000, rng.getrandbits(32))
+
+
+def dirtier(uuid, seed, counter=None):
+    """The guest: keeps storing into VRAM until the VF is quiesced."""
+    def run(stop):
+        rng = random.Random(seed)
+        while not stop.is_set():
+            off = (rng.randrange(0, 2048) * 4096)
+            if not vram_fill(uuid, off, 4096 * rng.randrange(1, 8), rng.getrandbits(32)):
+                break
+            if counter is not None:
+                counter.append(off)
+            time.sleep(0.002)
+    return run
+
+
+def device_states(vm):
+    """The VFIO device states QEMU set, in order, from its trace."""
+    states = []
+    for line in trace_text(vm).splitlines():
+        if "vfio_migration_set_device_state" in line:
+            state = line.split("state ")[-1].strip()
+            if not states or states[-1] != state:
+                states.append(state)
+    return states
+
+
+def demo():
+    """One live migration of a VM with a GPU-P VF, told for a person."""
+    os.makedirs(WORK, exist_ok=True)
+    s, d = vf_create("medium"), vf_create("medium")
+    src, dst = VM("src", s), VM("dst", d, incoming=True)
+    load_content(s, 1)
+    stores = []
+    print("GPU-P VF live migration with QEMU", qemu_version(src))
+    print(f"  source VM: -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/{s}")
+    print(f"  target VM: the same with {d}, started with -incoming defer")
+    print("  VFs: profile medium (256 MiB VRAM); return-path + switchover-ack")
+    info = migrate(src, dst, params={"max-bandwidth": 24 * MIB},
+                   workload=dirtier(s, 2, stores))
+    mig_s, mig_d = debugfs(s, "migration"), debugfs(d, "migration")
+    ok, _ = same_vram(s, d)
+    print(f"  migration: {info.get('status')}, {figures(info)}")
+    print(f"  guest workload: {len(stores)} VRAM store bursts while pre-copy ran")
+    print(f"  source VF states: {' -> '.join(device_states(src))}")
+    print(f"  target VF states: {' -> '.join(device_states(dst))}")
+    print(f"  pre-copy: {mig_s['precopy_bytes']} bytes in {mig_s['rounds']} dirty rounds"
+          f" after the first pass; stop-copy: {mig_s['stopcopy_bytes']} bytes")
+    print(f"  target wrote {mig_d['resume_bytes']} bytes, "
+          f"{debugfs(d, 'vram')['pages_allocated']} VRAM pages")
+    print(f"  verification: VRAM checksum source {debugfs(s, 'vram')['checksum']},"
+          f" target {debugfs(d, 'vram')['checksum']}: {'identical' if ok else 'DIFFERENT'}")
+    print(f"  target VM is {dst.status()}, source VM is {src.status()}")
+    for vm in (src, dst):
+        vm.stop()
+    vf_remove(s)
+    vf_remove(d)
+    return 0 if ok and info.get("status") == "completed" else 1
+
+
+def qemu_version(vm):
+    v = vm.qmp.cmd("query-version")["qemu"]
+    return f"{v['major']}.{v['minor']}.{v['micro']}"
+
+
+def trace_text(vm):
+    with open(vm.trace) as f:
+        return f.read()
+
+
+def same_vram(a, b):
+    ca, cb = debugfs(a, "vram")["checksum"], debugfs(b, "vram")["checksum"]
+    return ca == cb, f"checksum {ca} vs {cb}"
+
+
+class Case:
+    def __init__(self):
+        self.failures = []
+
+    def check(self, ok, what):
+        if not ok:
+            self.failures.append(what)
+        return ok
+
+
+def case_precopy_with_workload(ctx):
+    """Plain migration with a guest dirtying VRAM, bit-exact; QEMU took pre-copy."""
+    c = Case()
+    s, d = ctx["medium"]
+    src, dst = VM("src", s), VM("dst", d, incoming=True)
+    ctx["vms"] = [src, dst]
+    load_content(s, 1)	# after QEMU's reset of the device at VM start
+    # slow the stream so the guest's stores span several pre-copy rounds
+    info = migrate(src, dst, params={"max-bandwidth": 24 * MIB},
+                   workload=dirtier(s, 2))
+    c.check(info.get("status") == "completed", f"status {info.get('status')}")
+    ok, why = same_vram(s, d)
+    c.check(ok, why)
+    pages = int(debugfs(d, "vram")["pages_allocated"])
+    c.check(pages >= 24 * 16, f"target holds only {pages} pages")
+    trace = trace_text(src)
+    c.check("state PRE_COPY" in trace and "state STOP_COPY" in trace, "no PRE_COPY/STOP_COPY")
+    # QEMU's own view of the initial bytes (PRECOPY_INFO), largest seen
+    sizes = [int(l.split("initial size")[1].split()[0])
+             for l in trace.splitlines() if "initial size" in l]
+    initial = max(sizes, default=0)
+    rounds = int(debugfs(s, "migration")["rounds"])
+    c.check(int(initial) > 0, "no initial bytes reported")
+    c.check(rounds >= 2, f"{rounds} dirty rounds")
+    c.check(dst.status() == "running", "destination not running")
+    return c, (f"{figures(info)}; {pages} pages, initial {initial} bytes, {rounds} dirty rounds,"
+               f" {debugfs(s, 'migration')['precopy_bytes']} pre-copy bytes")
+
+
+def case_ping_pong(ctx):
+    """The VF goes back: A->B (done above), then B->A, bit-exact."""
+    c = Case()
+    s, d = ctx["medium"]
+    src, dst = ctx["vms"]
+    src.stop()
+    back = VM("back", s, incoming=True)
+    ctx["vms"] = [dst, back]
+    vram_fill(d, 0x300000, 0x8000, 0xb0b0b0b0)	# the new owner writes
+    info = migrate(dst, back)
+    c.check(info.get("status") == "completed", f"status {info.get('status')}")
+    ok, why = same_vram(d, s)
+    c.check(ok, why)
+    c.check(back.status() == "running", "not running after the return")
+    return c, figures(info)
+
+
+def case_multifd(ctx):
+    """Device state over multifd channels (QEMU 10), bit-exact."""
+    c = Case()
+    for vm in ctx.pop("vms", []):
+        vm.stop()
+    s, d = ctx["medium"]
+    src, dst = VM("mfsrc", s, multifd=True), VM("mfdst", d, incoming=True, multifd=True)
+    ctx["vms"] = [src, dst]
+    load_content(s, 3)
+    info = migrate(src, dst, caps=["multifd"], params={"multifd-channels": 2},
+                   workload=dirtier(s, 4))
+    c.check(info.get("status") == "completed", f"status {info.get('status')}")
+    ok, why = same_vram(s, d)
+    c.check(ok, why)
+    return c, figures(info)
+
+
+def case_cancel_then_migrate(ctx):
+    """migrate_cancel midway: the source runs on, a new migration succeeds."""
+    c = Case()
+    for vm in ctx.pop("vms", []):
+        vm.stop()
+    s, d = ctx["medium"]
+    src, dst = VM("csrc", s), VM("cdst", d, incoming=True)
+    vram_fill(s, 0, 96 * MIB, 0x5eed)
+    # a guest that keeps dirtying and a 1 ms downtime limit: it never converges
+    info = migrate(src, dst, params={"max-bandwidth": 8 * MIB, "downtime-limit": 1},
+                   workload=dirtier(s, 6), cancel_after=1.0)
+    if not c.check(info.get("status") == "cancelled", f"status {info.get('status')}"):
+        return c, json.dumps(info)[:400]
+    c.check(src.status() == "running", "source not running after cancel")
+    c.check(debugfs(s, "migration")["state"] == "running", "VF not back to running")
+    c.check(vram_fill(s, 0x1000, 0x1000, 0x77), "source VF refuses guest stores")
+    dst.stop()
+    dst = VM("cdst2", d, incoming=True)
+    ctx["vms"] = [src, dst]
+    info = migrate(src, dst, params={"max-bandwidth": 1 << 30, "downtime-limit": 300})
+    c.check(info.get("status") == "completed", f"second migration: {info.get('status')}")
+    ok, why = same_vram(s, d)
+    c.check(ok, why)
+    return c, figures(info)
+
+
+def case_incompatible_refused_in_precopy(ctx):
+    """A small VF cannot take a medium one: refused during pre-copy."""
+    c = Case()
+    for vm in ctx.pop("vms", []):
+        vm.stop()
+    s, _ = ctx["medium"]
+    small = ctx["small"]
+    src, dst = VM("isrc", s), VM("idst", small, incoming=True)
+    ctx["vms"] = [src, dst]
+    load_content(s, 5)
+    info = migrate(src, dst)
+    c.check(info.get("status") == "failed", f"status {info.get('status')}")
+    c.check(src.status() == "running", f"source is {src.status()}")
+    why = debugfs(small, "migration")["last_error"]
+    c.check("profile" in why, f"reason: {why}")
+    c.check(debugfs(small, "vram")["pages_allocated"] == "0", "target VRAM written")
+    c.check("STOP_COPY" not in trace_text(src), "the source reached STOP_COPY")
+    return c, f"{info.get('error-desc', '')!s:.60} | target: {why}"
+
+
+CASES = [
+    ("precopy_with_workload_bit_exact", case_precopy_with_workload),
+    ("ping_pong", case_ping_pong),
+    ("multifd_device_state", case_multifd),
+    ("cancel_then_migrate", case_cancel_then_migrate),
+    ("incompatible_target_refused_in_precopy", case_incompatible_refused_in_precopy),
+]
+
+
+def main():
+    if sys.argv[1:] == ["--demo"]:
+        return demo()
+    only = sys.argv[1:]
+    cases = [c for c in CASES if not only or c[0] in only]
+    os.makedirs(WORK, exist_ok=True)
+    ctx = {"medium": (vf_create("medium"), vf_create("medium")), "small": vf_create("small")}
+    print(f"TAP version 13\n1..{len(cases)}", flush=True)
+    failed = 0
+    for i, (name, fn) in enumerate(cases, 1):
+        start = time.time()
+        try:
+            result, line = fn(ctx)
+            problems = result.failures
+        except Exception as e:  # a case that crashes fails, the rest go on
+            problems, line = [f"{type(e).__name__}: {e}"], ""
+        print(f"# {name}: {line} ({time.time() - start:.1f} s)")
+        for p in problems:
+            print(f"#   FAILED: {p}")
+        if problems:
+            failed += 1
+            for vm in ctx.get("vms", []):
+                vm.dump()
+        print(f"{'not ok' if problems else 'ok'} {i} - {name}", flush=True)
+    for vm in ctx.pop("vms", []):
+        vm.stop()
+    for uuid in (*ctx["medium"], ctx["small"]):
+        vf_remove(uuid)
+    print(f"# qemu: {len(cases) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
