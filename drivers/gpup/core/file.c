@@ -381,16 +381,38 @@ static void save_remaining(struct gpup_mig_file *migf, u64 *initial, u64 *dirty,
 			  migf->data_pos + sizeof(migf->crc_le) - migf->crc_pos;
 }
 
+/* Stream bytes that @pages of VRAM take, records and their overhead included */
+static u64 vram_stream_bytes(unsigned long pages)
+{
+	unsigned long records = DIV_ROUND_UP(pages, GPUP_REC_VRAM_MAX_PAGES);
+
+	return (u64)pages * GPUP_MIG_PAGE_SIZE +
+	       records * (GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_vram));
+}
+
+/*
+ * MIG_DATA_SIZE while saving: what is left of this stream if the device
+ * stopped now.  Pages dirtied since the last harvest count too.
+ */
 u64 gpup_mig_file_pending(struct gpup_mig_file *migf)
 {
-	u64 initial = 0, dirty = 0;
+	struct gpup_mig *mig = migf->mig;
+	unsigned long dirty = 0;
+	u64 initial = 0, left = 0;
 
 	mutex_lock(&migf->lock);
-	if (migf->saving && !migf->disabled)
-		save_remaining(migf, &initial, &dirty, false);
+	if (migf->saving && !migf->disabled) {
+		save_remaining(migf, &initial, &left, false);
+		if (mig->ops->dirty_count)
+			dirty = mig->ops->dirty_count(mig);
+	}
 	mutex_unlock(&migf->lock);
-	/* and the stop-copy tail: mutable and end records */
-	return initial + dirty + 2 * GPUP_REC_OVERHEAD +
+	/* the pending pages were counted without their records' overhead */
+	left += vram_stream_bytes(left / GPUP_MIG_PAGE_SIZE) -
+		left / GPUP_MIG_PAGE_SIZE * GPUP_MIG_PAGE_SIZE;
+	/* then the stop-copy tail: a round, the mutable and end records */
+	return initial + left + vram_stream_bytes(dirty) +
+	       3 * GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_round) +
 	       sizeof(struct gpup_rec_mutable) + sizeof(struct gpup_rec_end);
 }
 

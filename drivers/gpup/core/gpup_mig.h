@@ -55,6 +55,8 @@ struct gpup_mig_ops {
 	void (*dirty_start)(struct gpup_mig *mig);
 	/* Move the dirty bits into @bitmap, re-arm; returns pages dirty */
 	unsigned long (*dirty_query)(struct gpup_mig *mig, unsigned long *bitmap);
+	/* Pages dirty now, not yet harvested (an estimate; may be NULL) */
+	unsigned long (*dirty_count)(struct gpup_mig *mig);
 	/* Pages ever written (the first pass); returns their number */
 	unsigned long (*populated)(struct gpup_mig *mig, unsigned long *bitmap);
 	int (*vram_read)(struct gpup_mig *mig, u64 off, void *buf, size_t len);

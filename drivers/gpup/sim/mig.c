@@ -15,6 +15,7 @@
  * its start on the target, which is correct because FILL, COPY (of
  * non-overlapping ranges) and FENCE are idempotent.
  */
+#include <linux/bitmap.h>
 #include <linux/string.h>
 
 #include "gpup_sim.h"
@@ -209,6 +210,13 @@ static unsigned long gpup_sim_dirty_query(struct gpup_mig *mig,
 	return gpup_vram_dirty_harvest(&mig_to_vf(mig)->vram, bitmap);
 }
 
+static unsigned long gpup_sim_dirty_count(struct gpup_mig *mig)
+{
+	struct gpup_vram *vram = &mig_to_vf(mig)->vram;
+
+	return bitmap_weight(vram->dirty, vram->npages);
+}
+
 static unsigned long gpup_sim_populated(struct gpup_mig *mig,
 					unsigned long *bitmap)
 {
@@ -246,6 +254,7 @@ const struct gpup_mig_ops gpup_sim_mig_ops = {
 	.restore_mutable = gpup_sim_restore_mutable,
 	.dirty_start = gpup_sim_dirty_start,
 	.dirty_query = gpup_sim_dirty_query,
+	.dirty_count = gpup_sim_dirty_count,
 	.populated = gpup_sim_populated,
 	.vram_read = gpup_sim_vram_read,
 	.vram_write = gpup_sim_vram_write,

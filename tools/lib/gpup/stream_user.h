@@ -7,6 +7,7 @@
 #ifndef _GPUP_STREAM_USER_H_
 #define _GPUP_STREAM_USER_H_
 
+#include <assert.h>
 #include <endian.h>
 #include <errno.h>
 #include <stdbool.h>

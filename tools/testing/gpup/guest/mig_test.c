@@ -300,13 +300,19 @@ out:
 static void test_stop_copy_only_and_one_byte_writes(void)
 {
 	struct mig_result r;
+	long long estimate;
 	int ret;
 
 	load_source(&A, 0x5107);
 	gpup_reset(&B);
 	gpup_mig_set_state(&A, VFIO_DEVICE_STATE_STOP);
+	estimate = gpup_mig_data_size(&A);
 	ret = migrate(&A, &B, NULL, false, 1, &r);
 	if (!CHECK(!ret, "migration failed: %s", strerror(-ret)))
+		return;
+	/* MIG_DATA_SIZE bounds what STOP_COPY then sends */
+	if (!CHECK(estimate >= (long long)r.stopcopy_bytes, "MIG_DATA_SIZE %lld < %llu sent",
+		   estimate, (unsigned long long)r.stopcopy_bytes))
 		return;
 	same_device_state(&A, &B);
 	gpup_mig_set_state(&A, VFIO_DEVICE_STATE_RUNNING);
