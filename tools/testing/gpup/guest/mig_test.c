@@ -6,6 +6,7 @@
  * engine and a "vCPU" thread dirtying VRAM during pre-copy.
  */
 #define _GNU_SOURCE
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -16,6 +17,8 @@
 
 #include "gpup_vfio.h"
 #include "tap.h"
+
+uint32_t crc32c(uint32_t crc, const void *buf, size_t len);	/* tools/lib/gpup */
 
 #define DATA		0x10000ULL
 #define CHUNK		(256 * 1024)
@@ -435,6 +438,111 @@ static void test_precopy_info_only_in_precopy(void)
 	gpup_mig_set_state(&A, VFIO_DEVICE_STATE_RUNNING);
 }
 
+/* A whole STOP_COPY stream of @d into @out; returns its length or -errno */
+static long capture_stream(struct gpup_dev *d, char *out, size_t cap)
+{
+	long len = 0;
+	ssize_t n;
+	int fd;
+
+	gpup_mig_set_state(d, VFIO_DEVICE_STATE_STOP);
+	fd = gpup_mig_set_state(d, VFIO_DEVICE_STATE_STOP_COPY);
+	if (fd < 0)
+		return fd;
+	while ((n = read(fd, out + len, cap - len)) > 0)
+		len += n;
+	close(fd);
+	gpup_mig_set_state(d, VFIO_DEVICE_STATE_RUNNING);
+	return n < 0 ? -errno : len;
+}
+
+/* Offset of the first record of @type in @s, or -1 */
+static long find_record(const char *s, long len, uint16_t type)
+{
+	long off = 0;
+
+	while (off + (long)sizeof(struct gpup_rec_hdr) <= len) {
+		const struct gpup_rec_hdr *h = (const void *)(s + off);
+
+		if (le16toh(h->type) == type)
+			return off;
+		off += sizeof(*h) + le32toh(h->length) + 4;
+	}
+	return -1;
+}
+
+/* Re-seal a record after editing its payload, as a forger would */
+static void reseal(char *rec)
+{
+	const struct gpup_rec_hdr *h = (const void *)rec;
+	size_t n = sizeof(*h) + le32toh(h->length);
+	uint32_t crc = htole32(~crc32c(~0U, rec, n));
+
+	memcpy(rec + n, &crc, sizeof(crc));
+}
+
+/* Feed @s to @dst; returns the write error, or the RESUMING -> STOP result */
+static int resume_stream(struct gpup_dev *dst, const char *s, long len)
+{
+	int fd = gpup_mig_set_state(dst, VFIO_DEVICE_STATE_RESUMING), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = write_all(fd, s, len, 0);
+	close(fd);
+	if (ret)
+		return ret;
+	ret = gpup_mig_set_state(dst, VFIO_DEVICE_STATE_STOP);
+	return ret == -1 ? 0 : ret;
+}
+
+/*
+ * A stream with a valid CRC but hostile device state: reserved bits are
+ * refused; a ring head off the command grid is taken, and the engine
+ * halts on it instead of spinning.
+ */
+static void test_hostile_mutable_state(void)
+{
+	static char s[32 * MIB];
+	struct gpup_rec_mutable *m;
+	long len, off;
+	char why[160] = "";
+	int ret;
+
+	load_source(&A, 0x4057);
+	gpup_wr(&A, GPUP_REG_RING_TAIL, 0x40);	/* a command waits in the ring */
+	len = capture_stream(&A, s, sizeof(s));
+	if (!CHECK(len > 0 && len < (long)sizeof(s), "capture: %ld", len))
+		return;
+	off = find_record(s, len, GPUP_REC_MUTABLE);
+	if (!CHECK(off > 0, "no mutable record"))
+		return;
+	m = (void *)(s + off + sizeof(struct gpup_rec_hdr));
+
+	m->irq_flags = htole32(0x80);
+	reseal(s + off);
+	gpup_reset(&B);
+	ret = resume_stream(&B, s, len);
+	gpup_debugfs_str(uuid_b, "migration", "last_error", why, sizeof(why));
+	if (!CHECK(ret == -EINVAL && strstr(why, "reserved"), "gave %d: %s", ret, why))
+		goto out;
+	gpup_reset(&B);
+
+	m->irq_flags = 0;
+	m->ring_head = htole32(0x8);
+	reseal(s + off);
+	ret = resume_stream(&B, s, len);
+	if (!CHECK(!ret, "resume: %s", strerror(-ret)))
+		goto out;
+	gpup_mig_set_state(&B, VFIO_DEVICE_STATE_RUNNING);
+	CHECK(gpup_wait_idle(&B, 20000) == -EIO && gpup_rd(&B, GPUP_REG_ERROR) == GPUP_ERR_RING,
+	      "engine status %#x error %u", gpup_rd(&B, GPUP_REG_STATUS),
+	      gpup_rd(&B, GPUP_REG_ERROR));
+out:
+	gpup_reset(&B);
+	gpup_reset(&A);
+}
+
 /* Kernel memory a migration holds must not grow with the VRAM size */
 static long long meminfo_kb(const char *key)
 {
@@ -502,6 +610,7 @@ static const struct tap_test tests[] = {
 	{ "reset_mid_stream", test_reset_mid_stream },
 	{ "close_mid_stream_and_reopen", test_close_mid_stream_and_reopen },
 	{ "precopy_info_only_in_precopy", test_precopy_info_only_in_precopy },
+	{ "hostile_mutable_state", test_hostile_mutable_state },
 	{ "kernel_memory_bounded", test_kernel_memory_bounded },
 };
 
