@@ -23,6 +23,16 @@ static struct gpup_vram *new_vram(struct kunit *test)
 	return vram;
 }
 
+/* A bitmap of a bit per page of the test VRAM */
+static unsigned long *new_bitmap(struct kunit *test)
+{
+	unsigned long *bitmap = kunit_kcalloc(test, BITS_TO_LONGS(VRAM / SZ_4K),
+					      sizeof(long), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, bitmap);
+	return bitmap;
+}
+
 static void vram_reads_zero_without_allocating(struct kunit *test)
 {
 	struct gpup_vram *vram = new_vram(test);
@@ -79,11 +89,9 @@ static void vram_fill_and_copy(struct kunit *test)
 static void vram_dirty_harvest_rearms(struct kunit *test)
 {
 	struct gpup_vram *vram = new_vram(test);
-	unsigned long *bitmap = kunit_kcalloc(test, BITS_TO_LONGS(VRAM / SZ_4K),
-					      sizeof(long), GFP_KERNEL);
+	unsigned long *bitmap = new_bitmap(test);
 	u32 v = 1;
 
-	KUNIT_ASSERT_NOT_NULL(test, bitmap);
 	gpup_vram_write(vram, 3 * SZ_4K, &v, sizeof(v));
 	gpup_vram_fill32(vram, 10 * SZ_4K, 2 * SZ_4K, 5);
 	KUNIT_EXPECT_EQ(test, gpup_vram_dirty_harvest(vram, bitmap), 3);
@@ -136,11 +144,9 @@ static void vram_clear_frees_everything(struct kunit *test)
 static void vram_clear_marks_freed_pages_dirty(struct kunit *test)
 {
 	struct gpup_vram *vram = new_vram(test);
-	unsigned long *bitmap = kunit_kcalloc(test, BITS_TO_LONGS(VRAM / SZ_4K),
-					      sizeof(long), GFP_KERNEL);
+	unsigned long *bitmap = new_bitmap(test);
 	u32 v = 9;
 
-	KUNIT_ASSERT_NOT_NULL(test, bitmap);
 	gpup_vram_write(vram, 5 * SZ_4K, &v, sizeof(v));
 	gpup_vram_write(vram, 9 * SZ_4K, &v, sizeof(v));
 	gpup_vram_dirty_arm(vram);

@@ -306,6 +306,12 @@ class Case:
             self.failures.append(what)
         return ok
 
+    def check_bit_exact(self, info, src_uuid, dst_uuid):
+        """The migration completed and the target's VRAM is the source's."""
+        self.check(info.get("status") == "completed", f"status {info.get('status')}")
+        ok, why = same_vram(src_uuid, dst_uuid)
+        return self.check(ok, why)
+
 
 def case_precopy_with_workload(ctx):
     """Plain migration with a guest dirtying VRAM, bit-exact; QEMU took pre-copy."""
@@ -317,9 +323,7 @@ def case_precopy_with_workload(ctx):
     vram_fill(s, 128 * MIB, 32 * MIB, 0x1234)
     # a tight downtime limit keeps QEMU iterating while the guest writes
     info = migrate(src, dst, params={"downtime-limit": 50}, workload=dirtier(s, 2))
-    c.check(info.get("status") == "completed", f"status {info.get('status')}")
-    ok, why = same_vram(s, d)
-    c.check(ok, why)
+    c.check_bit_exact(info, s, d)
     pages = int(debugfs(d, "vram")["pages_allocated"])
     c.check(pages >= 8192, f"target holds only {pages} pages")
     trace = trace_text(src)
@@ -347,9 +351,7 @@ def case_ping_pong(ctx):
     ctx["vms"] = [dst, back]
     vram_fill(d, 0x300000, 0x8000, 0xb0b0b0b0)	# the new owner writes
     info = migrate(dst, back)
-    c.check(info.get("status") == "completed", f"status {info.get('status')}")
-    ok, why = same_vram(d, s)
-    c.check(ok, why)
+    c.check_bit_exact(info, d, s)
     c.check(back.status() == "running", "not running after the return")
     return c, figures(info)
 
@@ -362,9 +364,7 @@ def case_multifd(ctx):
     load_content(s, 3)
     info = migrate(src, dst, caps=["multifd"], params={"multifd-channels": 2},
                    workload=dirtier(s, 4))
-    c.check(info.get("status") == "completed", f"status {info.get('status')}")
-    ok, why = same_vram(s, d)
-    c.check(ok, why)
+    c.check_bit_exact(info, s, d)
     return c, figures(info)
 
 
@@ -386,9 +386,7 @@ def case_cancel_then_migrate(ctx):
     dst = VM("cancel-dst2", d, incoming=True)
     ctx["vms"] = [src, dst]
     info = migrate(src, dst, params={"max-bandwidth": 1 << 30, "downtime-limit": 300})
-    c.check(info.get("status") == "completed", f"second migration: {info.get('status')}")
-    ok, why = same_vram(s, d)
-    c.check(ok, why)
+    c.check_bit_exact(info, s, d)
     return c, figures(info)
 
 
