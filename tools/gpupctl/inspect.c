@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gpupctl stream inspect: decode a saved migration stream with the parser
+ * the kernel uses (drivers/gpup/core/stream.c, built in user space).
+ *
+ * The file is fed to the parser one piece of a record at a time (header,
+ * a VRAM record's fixed part, payload chunks, CRC), so that a refusal is
+ * placed at the exact offset of the piece that caused it, and a record is
+ * printed only once its CRC is checked.  Nothing in the file is trusted:
+ * the parser checks each length before a byte of the payload is read, and
+ * the decoders here look only at payloads the parser accepted, at their
+ * checked lengths.  VRAM records are checked against the VRAM size the
+ * stream's own IMMUTABLE record declares (gpup_sim's layout).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "stream.h"
+#include "gpupctl.h"
+
+#define CHUNK		65536
+/* where the CONTENT column starts, for continuation lines */
+#define INDENT		43
+#define ULL(x)		((unsigned long long)(x))
+
+struct insp {
+	FILE *in, *out, *err;
+	const char *name;
+	const struct gpup_inspect_opts *o;
+	struct gpup_parser *p;
+	struct gpup_json j;
+	unsigned long long off;		/* file offset of the next byte fed */
+	unsigned long long rec_off;		/* where the current record starts */
+	unsigned long long nrec;		/* its index */
+	bool have_hdr;		/* the current record's header was read */
+	u16 type, flags;
+	u32 length;
+	u16 last_type;		/* of the last complete record */
+	unsigned long long last_off;
+	const u8 *payload;	/* a small record's payload, once checked */
+	u32 payload_len;
+	bool vram_known;	/* the IMMUTABLE record gave the VRAM size */
+	/* totals */
+	unsigned long long vram_records, vram_pages, unknown, rounds;
+	/* the round being summarised (--rounds) */
+	bool group_open;
+	bool group_is_round;
+	u32 round, announced;
+	unsigned long long group_records, group_pages;
+	/* the failure */
+	bool failed;
+	unsigned long long err_off;
+	char why[256];
+	u8 chunk[CHUNK];
+};
+
+static const char *rec_name(u16 type)
+{
+	static const char * const names[] = {
+		[GPUP_REC_STREAM] = "STREAM", [GPUP_REC_IMMUTABLE] = "IMMUTABLE",
+		[GPUP_REC_VRAM] = "VRAM", [GPUP_REC_ROUND] = "ROUND",
+		[GPUP_REC_MUTABLE] = "MUTABLE", [GPUP_REC_END] = "END",
+	};
+
+	if (type < ARRAY_SIZE(names) && names[type])
+		return names[type];
+	return "unknown";
+}
+
+static const char *profile_name(u32 profile)
+{
+	switch (profile) {
+	case GPUP_PROFILE_SMALL:
+		return "gpup-small";
+	case GPUP_PROFILE_MEDIUM:
+		return "gpup-medium";
+	case GPUP_PROFILE_LARGE:
+		return "gpup-large";
+	default:
+		return "unknown";
+	}
+}
+
+static void insp_fail(struct insp *s, unsigned long long at, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->failed)
+		return;
+	s->failed = true;
+	s->err_off = at;
+	va_start(ap, fmt);
+	vsnprintf(s->why, sizeof(s->why), fmt, ap);
+	va_end(ap);
+}
+
+/* Where the failure is, in words: the record and its place */
+static void insp_where(struct insp *s, char *buf, size_t len)
+{
+	if (!s->have_hdr) {
+		snprintf(buf, len, "record %llu (at offset %llu = 0x%llx)",
+			 s->nrec, s->rec_off, s->rec_off);
+		return;
+	}
+	snprintf(buf, len, "record %llu (%s, type %u, at offset %llu = 0x%llx)", s->nrec,
+		 rec_name(s->type), s->type, s->rec_off, s->rec_off);
+}
+
+/* Feed one piece; a refusal is placed at the piece's offset */
+static int insp_feed(struct insp *s, const void *buf, size_t n)
+{
+	char where[128];
+	int ret;
+
+	ret = gpup_parser_feed(s->p, buf, n);
+	if (!ret) {
+		s->off += n;
+		return 0;
+	}
+	insp_where(s, where, sizeof(where));
+	if (!s->p->error)
+		insp_fail(s, s->off, "%s: %s", where, strerror(-ret));
+	else if (!strcmp(s->p->error, "record CRC mismatch"))
+		insp_fail(s, s->off, "%s: %s (stored 0x%08x, computed 0x%08x)", where,
+			  s->p->error, get_unaligned_le32(buf), ~s->p->crc);
+	else if (strstr(s->p->error, "outside") && s->vram_known)
+		insp_fail(s, s->off, "%s: %s (VRAM size %llu in the immutable record)", where,
+			  s->p->error, (unsigned long long)s->p->vram_size);
+	else
+		insp_fail(s, s->off, "%s: %s", where, s->p->error);
+	return ret;
+}
+
+/* Read exactly @len bytes unless the file ends; *got says how many */
+static int insp_read(struct insp *s, void *buf, size_t len, size_t *got)
+{
+	*got = fread(buf, 1, len, s->in);
+	if (*got < len && ferror(s->in)) {
+		insp_fail(s, s->off + *got, "read error: %s", strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The file ended early: say inside what, from where the record starts */
+static void insp_truncated(struct insp *s, const char *part)
+{
+	unsigned long long have = s->off - s->rec_off, want = sizeof(struct gpup_rec_hdr);
+	char where[128];
+
+	if (strcmp(part, "header")) {
+		have -= want;
+		want = s->length;
+	}
+	if (!strcmp(part, "CRC")) {
+		have -= want;
+		want = 4;
+	}
+	insp_where(s, where, sizeof(where));
+	insp_fail(s, s->off, "truncated: the file ends inside the %s of %s, %llu of %llu bytes",
+		  part, where, have, want);
+}
+
+/* Read and feed @want bytes in chunks; false when the file ended or failed */
+static bool insp_pass(struct insp *s, const char *part, u64 want)
+{
+	u64 have = 0;
+	size_t got;
+
+	while (have < want) {
+		size_t n = want - have < CHUNK ? want - have : CHUNK;
+
+		if (insp_read(s, s->chunk, n, &got))
+			return false;
+		if (got && insp_feed(s, s->chunk, got))
+			return false;
+		have += got;
+		if (got < n) {
+			insp_truncated(s, part);
+			return false;
+		}
+	}
+	return true;
+}
+
+static int insp_record_cb(void *ctx, u16 type, const void *payload, u32 len)
+{
+	struct insp *s = ctx;
+	const struct gpup_rec_immutable *im = payload;
+
+	s->payload = payload;
+	s->payload_len = len;
+	/* the stream's own VRAM size bounds its VRAM records */
+	if (type == GPUP_REC_IMMUTABLE && len >= sizeof(*im)) {
+		s->p->vram_size = le64_to_cpu(im->vram_size);
+		s->vram_known = true;
+	}
+	return 0;
+}
+
+static int insp_vram_cb(void *ctx, u64 offset, const void *data, u32 len)
+{
+	return 0;
+}
+
+static const struct gpup_parser_ops insp_ops = {
+	.record = insp_record_cb,
+	.vram = insp_vram_cb,
+};
+
+static void insp_hex(struct insp *s, const char *key, const u8 *b, size_t n)
+{
+	char hex[2 * 256 + 1];
+	size_t i;
+
+	for (i = 0; i < n && i < 256; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	gpup_json_strn(&s->j, key, hex, 2 * i);
+}
+
+static void decode_stream(struct insp *s, const struct gpup_rec_stream *st)
+{
+	char magic[24];
+
+	if (s->o->json) {
+		gpup_json_open(&s->j, "stream", '{');
+		snprintf(magic, sizeof(magic), "0x%016llx", ULL(le64_to_cpu(st->magic)));
+		gpup_json_str(&s->j, "magic", magic);
+		gpup_json_u64(&s->j, "major", le16_to_cpu(st->major));
+		gpup_json_u64(&s->j, "minor", le16_to_cpu(st->minor));
+		gpup_json_u64(&s->j, "flags", le32_to_cpu(st->flags));
+		gpup_json_close(&s->j, '}');
+		return;
+	}
+	fprintf(s->out, "GPUPMIG version %u.%u, flags 0x%x", le16_to_cpu(st->major),
+		le16_to_cpu(st->minor), le32_to_cpu(st->flags));
+}
+
+static void decode_immutable(struct insp *s, const struct gpup_rec_immutable *im)
+{
+	u32 profile = le32_to_cpu(im->profile);
+	char mib[32];
+
+	if (s->o->json) {
+		gpup_json_open(&s->j, "immutable", '{');
+		gpup_json_u64(&s->j, "vendor_id", le16_to_cpu(im->vendor_id));
+		gpup_json_u64(&s->j, "device_id", le16_to_cpu(im->device_id));
+		gpup_json_u64(&s->j, "profile", profile);
+		gpup_json_str(&s->j, "profile_name", profile_name(profile));
+		gpup_json_u64(&s->j, "vram_size", le64_to_cpu(im->vram_size));
+		gpup_json_u64(&s->j, "engines", le32_to_cpu(im->engines));
+		gpup_json_u64(&s->j, "regmap_version", le32_to_cpu(im->regmap_version));
+		gpup_json_u64(&s->j, "fw_version", le32_to_cpu(im->fw_version));
+		gpup_json_u64(&s->j, "driver_version", le32_to_cpu(im->driver_version));
+		gpup_json_u64(&s->j, "features", le32_to_cpu(im->features));
+		gpup_json_u64(&s->j, "page_size", le32_to_cpu(im->page_size));
+		gpup_json_close(&s->j, '}');
+		return;
+	}
+	fprintf(s->out, "PCI %04x:%04x, profile %u (%s), VRAM %s, %u engines,\n%*s",
+		le16_to_cpu(im->vendor_id), le16_to_cpu(im->device_id), profile,
+		profile_name(profile), gpup_mib(mib, sizeof(mib), le64_to_cpu(im->vram_size)),
+		le32_to_cpu(im->engines), INDENT, "");
+	fprintf(s->out, "regmap 0x%08x, firmware 0x%08x, driver 0x%08x, features 0x%x, page %u",
+		le32_to_cpu(im->regmap_version), le32_to_cpu(im->fw_version),
+		le32_to_cpu(im->driver_version), le32_to_cpu(im->features),
+		le32_to_cpu(im->page_size));
+}
+
+static void decode_mutable_json(struct insp *s, const struct gpup_rec_mutable *m)
+{
+	static const struct { const char *key; size_t off; } regs[] = {
+#define REG(f)	{ #f, offsetof(struct gpup_rec_mutable, f) }
+		REG(ctrl), REG(status), REG(error), REG(error_head), REG(int_status),
+		REG(int_mask), REG(ring_size), REG(ring_head), REG(ring_tail), REG(fence),
+		REG(fence_count), REG(cmd_count), REG(irq_flags), REG(reserved),
+#undef REG
+	};
+	unsigned int i;
+
+	gpup_json_open(&s->j, "mutable", '{');
+	gpup_json_open(&s->j, "scratch", '[');
+	for (i = 0; i < 4; i++)
+		gpup_json_u64(&s->j, NULL, le32_to_cpu(m->scratch[i]));
+	gpup_json_close(&s->j, ']');
+	gpup_json_u64(&s->j, "ring_base", le64_to_cpu(m->ring_base));
+	for (i = 0; i < ARRAY_SIZE(regs); i++)
+		gpup_json_u64(&s->j, regs[i].key, get_unaligned_le32((const u8 *)m + regs[i].off));
+	insp_hex(s, "config", m->config, sizeof(m->config));
+	gpup_json_close(&s->j, '}');
+}
+
+static void decode_mutable(struct insp *s, const struct gpup_rec_mutable *m)
+{
+	const u8 *c = m->config;
+
+	if (s->o->json) {
+		decode_mutable_json(s, m);
+		return;
+	}
+	fprintf(s->out, "ctrl 0x%x, status 0x%x, error %u at 0x%x, ", le32_to_cpu(m->ctrl),
+		le32_to_cpu(m->status), le32_to_cpu(m->error), le32_to_cpu(m->error_head));
+	fprintf(s->out, "fence %u (%u fences, %u commands),\n%*s", le32_to_cpu(m->fence),
+		le32_to_cpu(m->fence_count), le32_to_cpu(m->cmd_count), INDENT, "");
+	fprintf(s->out, "ring 0x%llx size 0x%x head 0x%x tail 0x%x, ",
+		ULL(le64_to_cpu(m->ring_base)), le32_to_cpu(m->ring_size),
+		le32_to_cpu(m->ring_head), le32_to_cpu(m->ring_tail));
+	fprintf(s->out, "int status 0x%x mask 0x%x, irq 0x%x,\n%*s", le32_to_cpu(m->int_status),
+		le32_to_cpu(m->int_mask), le32_to_cpu(m->irq_flags), INDENT, "");
+	fprintf(s->out, "scratch 0x%x 0x%x 0x%x 0x%x, ", le32_to_cpu(m->scratch[0]),
+		le32_to_cpu(m->scratch[1]), le32_to_cpu(m->scratch[2]), le32_to_cpu(m->scratch[3]));
+	fprintf(s->out, "config %02x%02x:%02x%02x command 0x%02x%02x",
+		c[1], c[0], c[3], c[2], c[5], c[4]);
+}
+
+static void decode_small(struct insp *s)
+{
+	const void *pl = s->payload;
+	const struct gpup_rec_round *r = pl;
+	const struct gpup_rec_end *e = pl;
+	u32 len = s->payload_len;
+
+	switch (s->type) {
+	case GPUP_REC_STREAM:
+		decode_stream(s, pl);
+		break;
+	case GPUP_REC_IMMUTABLE:
+	case GPUP_REC_MUTABLE:
+		if (s->type == GPUP_REC_IMMUTABLE && len >= sizeof(struct gpup_rec_immutable))
+			decode_immutable(s, pl);
+		else if (s->type == GPUP_REC_MUTABLE && len >= sizeof(struct gpup_rec_mutable))
+			decode_mutable(s, pl);
+		else if (s->o->json)
+			insp_hex(s, "payload", pl, len);
+		else
+			fprintf(s->out, "%u bytes, not gpup_sim's layout", len);
+		break;
+	case GPUP_REC_ROUND:
+		if (s->o->json) {
+			gpup_json_open(&s->j, "round", '{');
+			gpup_json_u64(&s->j, "round", le32_to_cpu(r->round));
+			gpup_json_u64(&s->j, "pages", le32_to_cpu(r->pages));
+			gpup_json_close(&s->j, '}');
+		} else {
+			fprintf(s->out, "round %u, %u pages", le32_to_cpu(r->round),
+				le32_to_cpu(r->pages));
+		}
+		break;
+	case GPUP_REC_END:
+		if (s->o->json) {
+			gpup_json_open(&s->j, "end", '{');
+			gpup_json_u64(&s->j, "records", le64_to_cpu(e->records));
+			gpup_json_u64(&s->j, "bytes", le64_to_cpu(e->bytes));
+			gpup_json_close(&s->j, '}');
+		} else {
+			fprintf(s->out, "%llu records, %llu bytes before it",
+				ULL(le64_to_cpu(e->records)), ULL(le64_to_cpu(e->bytes)));
+		}
+		break;
+	}
+}
+
+/* A round's VRAM, as one line in place of its records (--rounds) */
+static void group_close(struct insp *s)
+{
+	char mib[32];
+
+	if (!s->group_open)
+		return;
+	s->group_open = false;
+	if (!s->group_is_round && !s->group_records)
+		return;
+	if (s->o->json) {
+		gpup_json_open(&s->j, NULL, '{');
+		gpup_json_str(&s->j, "type", "round-summary");
+		if (s->group_is_round) {
+			gpup_json_u64(&s->j, "round", s->round);
+			gpup_json_u64(&s->j, "announced_pages", s->announced);
+		}
+		gpup_json_u64(&s->j, "vram_records", s->group_records);
+		gpup_json_u64(&s->j, "pages", s->group_pages);
+		gpup_json_close(&s->j, '}');
+		return;
+	}
+	fprintf(s->out, "%-12s%-11s%-11s%-9s", "", "(VRAM)", "", "");
+	if (s->group_is_round)
+		fprintf(s->out, "round %u: ", s->round);
+	fprintf(s->out, "%llu records, %llu pages (%s)", s->group_records,
+		s->group_pages, gpup_mib(mib, sizeof(mib), s->group_pages * GPUP_MIG_PAGE_SIZE));
+	if (s->group_is_round && s->announced != s->group_pages)
+		fprintf(s->out, ", %u announced", s->announced);
+	fputc('\n', s->out);
+}
+
+static void group_account(struct insp *s, const struct gpup_rec_vram *v)
+{
+	const struct gpup_rec_round *r = (const void *)s->payload;
+
+	if (s->type == GPUP_REC_VRAM) {
+		if (!s->group_open) {
+			s->group_open = true;
+			s->group_is_round = false;
+			s->group_records = 0;
+			s->group_pages = 0;
+		}
+		s->group_records++;
+		s->group_pages += le32_to_cpu(v->npages);
+		return;
+	}
+	group_close(s);
+	if (s->type == GPUP_REC_ROUND) {
+		s->group_open = true;
+		s->group_is_round = true;
+		s->round = le32_to_cpu(r->round);
+		s->announced = le32_to_cpu(r->pages);
+		s->group_records = 0;
+		s->group_pages = 0;
+	}
+}
+
+/* A record passed every check: print it */
+static void insp_print(struct insp *s, const struct gpup_rec_vram *v)
+{
+	bool known = strcmp(rec_name(s->type), "unknown");
+
+	if (s->type == GPUP_REC_VRAM) {
+		s->vram_records++;
+		s->vram_pages += le32_to_cpu(v->npages);
+	} else if (s->type == GPUP_REC_ROUND) {
+		s->rounds++;
+	} else if (!known) {
+		s->unknown++;
+	}
+	if (s->o->rounds) {
+		group_account(s, v);
+		if (s->type == GPUP_REC_VRAM)
+			return;
+	}
+	if (s->o->json) {
+		gpup_json_open(&s->j, NULL, '{');
+		gpup_json_u64(&s->j, "offset", s->rec_off);
+		gpup_json_str(&s->j, "type", rec_name(s->type));
+		gpup_json_u64(&s->j, "type_id", s->type);
+		gpup_json_u64(&s->j, "flags", s->flags);
+		gpup_json_bool(&s->j, "mandatory", s->flags & GPUP_REC_F_MANDATORY);
+		gpup_json_u64(&s->j, "length", s->length);
+		if (s->type == GPUP_REC_VRAM) {
+			gpup_json_open(&s->j, "vram", '{');
+			gpup_json_u64(&s->j, "offset", le64_to_cpu(v->offset));
+			gpup_json_u64(&s->j, "npages", le32_to_cpu(v->npages));
+			gpup_json_close(&s->j, '}');
+		} else if (known) {
+			decode_small(s);
+		}
+		gpup_json_close(&s->j, '}');
+		return;
+	}
+	fprintf(s->out, "0x%08llx  %-9s  %-9s  %-7u  ", s->rec_off, rec_name(s->type),
+		s->flags & GPUP_REC_F_MANDATORY ? "mandatory" : "optional", s->length);
+	if (s->type == GPUP_REC_VRAM)
+		fprintf(s->out, "offset 0x%llx, %u pages", ULL(le64_to_cpu(v->offset)),
+			le32_to_cpu(v->npages));
+	else if (known)
+		decode_small(s);
+	else
+		fprintf(s->out, "type %u, skipped", s->type);
+	fputc('\n', s->out);
+}
+
+/* One record: header, payload, CRC.  False at the end or on a failure. */
+static bool insp_record(struct insp *s)
+{
+	const struct gpup_rec_hdr *hdr = (const void *)s->chunk;
+	struct gpup_rec_vram v = { 0 };
+	u8 head[sizeof(*hdr)], crc[4];
+	u32 rest;
+	size_t got;
+
+	s->rec_off = s->off;
+	s->have_hdr = false;
+	if (insp_read(s, head, sizeof(head), &got))
+		return false;
+	if (!got)
+		return false;
+	memcpy(s->chunk, head, got);
+	if (got < sizeof(head)) {
+		insp_feed(s, head, got);
+		insp_truncated(s, "header");
+		return false;
+	}
+	s->have_hdr = true;
+	s->type = le16_to_cpu(hdr->type);
+	s->flags = le16_to_cpu(hdr->flags);
+	s->length = le32_to_cpu(hdr->length);
+	s->payload = NULL;
+	if (insp_feed(s, head, sizeof(head)))
+		return false;
+
+	rest = s->length;
+	if (s->type == GPUP_REC_VRAM) {
+		/* the parser took the header: the fixed part is within the length */
+		if (insp_read(s, &v, sizeof(v), &got) || (got && insp_feed(s, &v, got)))
+			return false;
+		if (got < sizeof(v)) {
+			insp_truncated(s, "payload");
+			return false;
+		}
+		rest -= sizeof(v);
+	}
+	if (!insp_pass(s, "payload", rest))
+		return false;
+	if (insp_read(s, crc, sizeof(crc), &got))
+		return false;
+	if (got < sizeof(crc)) {
+		if (got)
+			insp_feed(s, crc, got);
+		insp_truncated(s, "CRC");
+		return false;
+	}
+	if (insp_feed(s, crc, sizeof(crc)))
+		return false;
+	insp_print(s, &v);
+	s->last_type = s->type;
+	s->last_off = s->rec_off;
+	s->nrec++;
+	return !gpup_parser_done(s->p);
+}
+
+static void insp_summary(struct insp *s)
+{
+	char mib[32];
+
+	gpup_mib(mib, sizeof(mib), s->vram_pages * GPUP_MIG_PAGE_SIZE);
+	if (s->o->json) {
+		gpup_json_open(&s->j, "summary", '{');
+		gpup_json_u64(&s->j, "records", s->nrec);
+		gpup_json_u64(&s->j, "bytes", s->off);
+		gpup_json_u64(&s->j, "vram_records", s->vram_records);
+		gpup_json_u64(&s->j, "vram_pages", s->vram_pages);
+		gpup_json_u64(&s->j, "rounds", s->rounds);
+		gpup_json_u64(&s->j, "unknown_records", s->unknown);
+		gpup_json_bool(&s->j, "complete", gpup_parser_done(s->p));
+		gpup_json_close(&s->j, '}');
+		gpup_json_bool(&s->j, "ok", !s->failed);
+		if (s->failed) {
+			gpup_json_open(&s->j, "error", '{');
+			gpup_json_u64(&s->j, "offset", s->err_off);
+			gpup_json_u64(&s->j, "record", s->nrec);
+			gpup_json_u64(&s->j, "record_offset", s->rec_off);
+			gpup_json_str(&s->j, "reason", s->why);
+			gpup_json_close(&s->j, '}');
+		}
+		return;
+	}
+	fprintf(s->out, "%llu records, %llu bytes: %llu VRAM records, %llu pages (%s), ",
+		s->nrec, s->off, s->vram_records, s->vram_pages, mib);
+	fprintf(s->out, "%llu rounds, %llu unknown records skipped\n", s->rounds, s->unknown);
+	if (!s->failed)
+		fprintf(s->out, "stream complete: every CRC good, the end record matches\n");
+}
+
+/*
+ * Decode the stream in @in; print to @out, the failure (if any) to @err.
+ * Returns GPUP_EXIT_OK for a complete, valid stream, GPUP_EXIT_ERROR
+ * otherwise.
+ */
+int gpup_inspect(FILE *in, const char *name, FILE *out, FILE *err,
+		 const struct gpup_inspect_opts *o)
+{
+	struct insp *s;
+	int ret;
+	u8 extra;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		goto nomem;
+	s->p = calloc(1, sizeof(*s->p));
+	if (!s->p)
+		goto nomem;
+	s->in = in;
+	s->out = out;
+	s->err = err;
+	s->name = name;
+	s->o = o;
+	gpup_parser_init(s->p, &insp_ops, s, UINT64_MAX);
+
+	if (o->json) {
+		gpup_json_init(&s->j, out, true);
+		gpup_json_open(&s->j, NULL, '{');
+		gpup_json_str(&s->j, "file", name);
+		gpup_json_open(&s->j, "records", '[');
+	} else {
+		fprintf(out, "%-12s%-11s%-11s%-9s%s\n", "OFFSET", "TYPE", "FLAGS", "LENGTH",
+			"CONTENT");
+	}
+
+	while (insp_record(s))
+		;
+	if (s->o->rounds)
+		group_close(s);
+	if (!s->failed && gpup_parser_done(s->p)) {
+		/* anything after END is refused, as the kernel refuses it */
+		if (fread(&extra, 1, 1, in) == 1 && gpup_parser_feed(s->p, &extra, 1))
+			insp_fail(s, s->off, "%s", s->p->error);
+	} else if (!s->failed && !s->nrec) {
+		insp_fail(s, 0, "empty file: not a gpup migration stream");
+	} else if (!s->failed) {
+		insp_fail(s, s->off, "truncated: no end record after record %llu (%s at %llu)",
+			  s->nrec - 1, rec_name(s->last_type), s->last_off);
+	}
+
+	if (o->json) {
+		gpup_json_close(&s->j, ']');
+		insp_summary(s);
+		gpup_json_close(&s->j, '}');
+		gpup_json_end(&s->j);
+	} else {
+		insp_summary(s);
+	}
+	if (s->failed)
+		fprintf(err, "gpupctl: %s: offset %llu (0x%llx): %s\n", name,
+			s->err_off, s->err_off, s->why);
+	fflush(out);
+	ret = s->failed ? GPUP_EXIT_ERROR : GPUP_EXIT_OK;
+	free(s->p);
+	free(s);
+	return ret;
+
+nomem:
+	if (s)
+		free(s->p);
+	free(s);
+	fprintf(err, "gpupctl: %s: out of memory\n", name);
+	return GPUP_EXIT_ERROR;
+}
