@@ -36,7 +36,7 @@
 #include <linux/uio.h>
 #include <linux/unaligned.h>
 
-#include "gpup_mig.h"
+#include "gpup_nl.h"
 #include "trace.h"
 
 enum gpup_save_stage {
@@ -56,6 +56,7 @@ struct gpup_mig_file {
 	struct mutex lock;		/* everything below */
 	bool disabled;			/* the device let go of this file */
 	bool saving;
+	bool reported;			/* its result went out to management */
 
 	/* saving */
 	bool stopped;			/* STOP_COPY: the end is final */
@@ -76,6 +77,8 @@ struct gpup_mig_file {
 	unsigned long first_pass;	/* pages of round 0, announced first */
 	u64 records;			/* complete records read */
 	u64 bytes;			/* bytes of them */
+	u32 progress_round;		/* round of the last progress report */
+	unsigned long progress_at;	/* jiffies: next report due */
 
 	/* resuming */
 	struct gpup_parser *parser;
@@ -118,6 +121,18 @@ bool gpup_mig_file_complete(struct gpup_mig_file *migf)
 	       gpup_parser_done(migf->parser);
 	mutex_unlock(&migf->lock);
 	return done;
+}
+
+/* True for the first caller only: the one that reports the result */
+bool gpup_mig_file_claim_report(struct gpup_mig_file *migf)
+{
+	bool first;
+
+	mutex_lock(&migf->lock);
+	first = !migf->reported;
+	migf->reported = true;
+	mutex_unlock(&migf->lock);
+	return first;
 }
 
 const char *gpup_mig_file_error(struct gpup_mig_file *migf)
@@ -322,6 +337,20 @@ static void save_retire(struct gpup_mig_file *migf)
 	migf->data_pos = 0;
 }
 
+static u64 save_pending_locked(struct gpup_mig_file *migf);
+
+/* Progress to management: at each new round, at most four times a second */
+static void save_progress(struct gpup_mig_file *migf)
+{
+	if (migf->round == migf->progress_round &&
+	    time_before(jiffies, migf->progress_at))
+		return;
+	migf->progress_round = migf->round;
+	migf->progress_at = jiffies + HZ / 4;
+	if (gpup_nl_listening())
+		gpup_nl_progress(migf->mig, save_pending_locked(migf));
+}
+
 static ssize_t gpup_save_read(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct gpup_mig_file *migf = iocb->ki_filp->private_data;
@@ -349,8 +378,10 @@ static ssize_t gpup_save_read(struct kiocb *iocb, struct iov_iter *to)
 		if (save_record_done(migf))
 			save_retire(migf);
 	}
-	if (done)
+	if (done) {
 		save_account(migf, done);
+		save_progress(migf);
+	}
 out:
 	mutex_unlock(&migf->lock);
 	return done ? done : n;
@@ -394,19 +425,18 @@ static u64 vram_stream_bytes(unsigned long pages)
  * MIG_DATA_SIZE while saving: what is left of this stream if the device
  * stopped now.  Pages dirtied since the last harvest count too.
  */
-u64 gpup_mig_file_pending(struct gpup_mig_file *migf)
+static u64 save_pending_locked(struct gpup_mig_file *migf)
 {
 	struct gpup_mig *mig = migf->mig;
 	unsigned long dirty = 0;
 	u64 initial = 0, left = 0;
 
-	mutex_lock(&migf->lock);
+	lockdep_assert_held(&migf->lock);
 	if (migf->saving && !migf->disabled) {
 		save_remaining(migf, &initial, &left, false);
 		if (mig->ops->dirty_count)
 			dirty = mig->ops->dirty_count(mig);
 	}
-	mutex_unlock(&migf->lock);
 	/* the pending pages were counted without their records' overhead */
 	left += vram_stream_bytes(left / GPUP_MIG_PAGE_SIZE) -
 		left / GPUP_MIG_PAGE_SIZE * GPUP_MIG_PAGE_SIZE;
@@ -414,6 +444,16 @@ u64 gpup_mig_file_pending(struct gpup_mig_file *migf)
 	return initial + left + vram_stream_bytes(dirty) +
 	       3 * GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_round) +
 	       sizeof(struct gpup_rec_mutable) + sizeof(struct gpup_rec_end);
+}
+
+u64 gpup_mig_file_pending(struct gpup_mig_file *migf)
+{
+	u64 pending;
+
+	mutex_lock(&migf->lock);
+	pending = save_pending_locked(migf);
+	mutex_unlock(&migf->lock);
+	return pending;
 }
 
 /*
@@ -475,21 +515,21 @@ static int resume_record(void *ctx, u16 type, const void *payload, u32 len)
 {
 	struct gpup_mig_file *migf = ctx;
 	struct gpup_mig *mig = migf->mig;
-	char why[96] = "";
+	struct gpup_mig_why why = {};
 	int ret;
 
 	switch (type) {
 	case GPUP_REC_IMMUTABLE:
-		ret = mig->ops->restore_immutable(mig, payload, len, why, sizeof(why));
+		ret = mig->ops->restore_immutable(mig, payload, len, &why);
 		if (ret)
-			gpup_mig_set_error(mig, "incompatible device: %s",
-					   why[0] ? why : "immutable state refused");
+			gpup_mig_set_error(mig, why.field, "incompatible device: %s",
+					   why.msg[0] ? why.msg : "immutable state refused");
 		return ret;
 	case GPUP_REC_MUTABLE:
-		ret = mig->ops->restore_mutable(mig, payload, len, why, sizeof(why));
+		ret = mig->ops->restore_mutable(mig, payload, len, &why);
 		if (ret)
-			gpup_mig_set_error(mig, "mutable state refused: %s",
-					   why[0] ? why : "invalid");
+			gpup_mig_set_error(mig, why.field, "mutable state refused: %s",
+					   why.msg[0] ? why.msg : "invalid");
 		return ret;
 	default:
 		return 0;	/* STREAM, ROUND, END: the parser checked them */
@@ -530,8 +570,14 @@ static ssize_t gpup_resume_write(struct kiocb *iocb, struct iov_iter *from)
 		ret = gpup_parser_feed(migf->parser, migf->page, n);
 		if (ret) {
 			if (!mig->last_error[0])
-				gpup_mig_set_error(mig, "bad stream: %s",
+				gpup_mig_set_error(mig, "", "bad stream: %s",
 						   migf->parser->error);
+			/* the refusal is the result: management hears it now */
+			if (!migf->reported) {
+				migf->reported = true;
+				gpup_nl_done(mig, GPUP_MIG_DIR_RESUME,
+					     GPUP_MIG_RESULT_FAILED);
+			}
 			break;
 		}
 		done += n;

@@ -18,6 +18,11 @@
  * open_device/close_device and gpup_mig_reset() after every device reset,
  * and its vfio_migration_ops call gpup_mig_set_state(), _get_state() and
  * _data_size() on that gpup_mig.
+ *
+ * Management.  A backend registers each physical device as a gpup_parent
+ * (its VRAM and partition profiles) and each VF with gpup_mig_register(),
+ * so the "gpup" generic netlink family can list them and report their
+ * migrations (Documentation/netlink/specs/gpup.yaml).
  */
 #ifndef _GPUP_MIG_H_
 #define _GPUP_MIG_H_
@@ -26,12 +31,30 @@
 #include <linux/spinlock.h>
 #include <linux/vfio.h>
 #include <linux/gpup.h>
+#include <linux/gpup_netlink.h>
 
 #include "stream.h"
 
 struct gpup_mig;
 struct gpup_mig_file;
+struct gpup_parent;
 struct seq_file;
+
+/* Why a backend refused state from a stream: the field, and one line */
+struct gpup_mig_why {
+	char field[32];		/* "" when no single field is at fault */
+	char msg[96];
+};
+
+/* What a backend tells of one VF, for management */
+struct gpup_vf_info {
+	u32 profile_id;
+	const char *profile_name;
+	u64 vram_used;		/* bytes backed by memory */
+	u32 engines;
+	enum gpup_engine_state engine_state;
+	u32 fence;		/* value of the last FENCE */
+};
 
 struct gpup_mig_ops {
 	/* Enter and leave the migrating configuration (source or target) */
@@ -45,11 +68,11 @@ struct gpup_mig_ops {
 	 */
 	int (*save_immutable)(struct gpup_mig *mig, void *buf, size_t *len);
 	int (*save_mutable)(struct gpup_mig *mig, void *buf, size_t *len);
-	/* -EINVAL with a one-line reason naming the field in @why */
+	/* -EINVAL with the field and a one-line reason in @why */
 	int (*restore_immutable)(struct gpup_mig *mig, const void *buf,
-				 size_t len, char *why, size_t why_len);
+				 size_t len, struct gpup_mig_why *why);
 	int (*restore_mutable)(struct gpup_mig *mig, const void *buf,
-			       size_t len, char *why, size_t why_len);
+			       size_t len, struct gpup_mig_why *why);
 
 	/* Clear the dirty bitplane and arm tracking */
 	void (*dirty_start)(struct gpup_mig *mig);
@@ -66,14 +89,18 @@ struct gpup_mig_ops {
 	/* No new engine work, in-flight work stopped at a restartable point */
 	void (*quiesce)(struct gpup_mig *mig);
 	void (*unquiesce)(struct gpup_mig *mig);
+
+	/* Management: profile, VRAM in use, engine state (may sleep) */
+	void (*info)(struct gpup_mig *mig, struct gpup_vf_info *info);
 };
 
+/* Of the current (or last) stream, but migrations */
 struct gpup_mig_stats {
 	u64 precopy_bytes;	/* read while the VM ran */
 	u64 stopcopy_bytes;	/* read after it stopped */
 	u64 resume_bytes;	/* written on the target */
 	u32 rounds;		/* dirty rounds after the first pass */
-	u32 migrations;		/* saving streams completed */
+	u32 migrations;		/* saving streams completed, ever */
 };
 
 struct gpup_mig {
@@ -88,10 +115,45 @@ struct gpup_mig {
 	struct gpup_mig_file *resuming;
 	spinlock_t reset_lock;		/* protects deferred_reset */
 	bool deferred_reset;
-	spinlock_t info_lock;		/* stats and last_error */
+	spinlock_t info_lock;		/* stats, last_error, error_field */
 	struct gpup_mig_stats stats;
 	char last_error[128];		/* why the last stream was refused */
+	char error_field[32];		/* and the field at fault, if one */
+	/* management, under the core's registry lock */
+	u32 id;				/* 0 until registered */
+	struct gpup_parent *parent;
 };
+
+/* A partition profile of a parent, for management */
+struct gpup_profile_info {
+	u32 id;				/* as in the immutable state */
+	const char *name;
+	u64 vram_size;
+	u32 engines;
+	u32 available;			/* more VFs of it that fit now */
+};
+
+struct gpup_parent_ops {
+	void (*vram)(struct gpup_parent *parent, u64 *total, u64 *free);
+	/* Profile number @idx, or -ENOENT past the last */
+	int (*profile)(struct gpup_parent *parent, unsigned int idx,
+		       struct gpup_profile_info *info);
+};
+
+/* A physical device whose VFs the core manages */
+struct gpup_parent {
+	struct device *dev;
+	const char *driver;
+	const struct gpup_parent_ops *ops;
+	/* set by the core, under its registry lock */
+	u32 id;
+	unsigned int vfs;
+};
+
+int gpup_parent_register(struct gpup_parent *parent);
+void gpup_parent_unregister(struct gpup_parent *parent);
+int gpup_mig_register(struct gpup_mig *mig, struct gpup_parent *parent);
+void gpup_mig_unregister(struct gpup_mig *mig);
 
 int gpup_mig_init(struct gpup_mig *mig, struct vfio_device *vdev,
 		  const struct gpup_mig_ops *ops, u64 vram_size);
@@ -119,6 +181,8 @@ struct file *gpup_mig_file_get(struct gpup_mig_file *migf);
 void gpup_mig_file_put(struct gpup_mig_file *migf);
 u64 gpup_mig_file_pending(struct gpup_mig_file *migf);
 int gpup_mig_precopy_info(struct gpup_mig_file *migf, u64 *initial, u64 *dirty);
-__printf(2, 3) void gpup_mig_set_error(struct gpup_mig *mig, const char *fmt, ...);
+__printf(3, 4) void gpup_mig_set_error(struct gpup_mig *mig, const char *field,
+				       const char *fmt, ...);
+bool gpup_mig_file_claim_report(struct gpup_mig_file *migf);
 
 #endif /* _GPUP_MIG_H_ */

@@ -17,7 +17,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
-#include "gpup_mig.h"
+#include "gpup_nl.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
@@ -28,16 +28,40 @@ static bool state_runs_engine(enum vfio_device_mig_state state)
 	       state == VFIO_DEVICE_STATE_PRE_COPY;
 }
 
-/* Drop the stream in progress, if any, and leave the migrating configuration */
+static void mig_set_state(struct gpup_mig *mig, enum vfio_device_mig_state state)
+{
+	enum vfio_device_mig_state old = mig->state;
+
+	mig->state = state;
+	if (old != state)
+		gpup_nl_state(mig, old, state);
+}
+
+/* Report how a stream ended, once: whoever claims the report first */
+static void mig_report(struct gpup_mig *mig, struct gpup_mig_file *migf,
+		       enum gpup_mig_result result)
+{
+	if (gpup_mig_file_claim_report(migf))
+		gpup_nl_done(mig, migf == mig->saving ? GPUP_MIG_DIR_SAVE :
+			     GPUP_MIG_DIR_RESUME, result);
+}
+
+/*
+ * Drop the stream in progress, if any, and leave the migrating
+ * configuration.  A stream not reported yet ended early: a saving one
+ * was abandoned, a resuming one left its device half restored.
+ */
 static void mig_end_files_locked(struct gpup_mig *mig)
 {
 	bool active = mig->saving || mig->resuming;
 
 	if (mig->saving) {
+		mig_report(mig, mig->saving, GPUP_MIG_RESULT_CANCELLED);
 		gpup_mig_file_put(mig->saving);
 		mig->saving = NULL;
 	}
 	if (mig->resuming) {
+		mig_report(mig, mig->resuming, GPUP_MIG_RESULT_FAILED);
 		gpup_mig_file_put(mig->resuming);
 		mig->resuming = NULL;
 	}
@@ -56,7 +80,7 @@ again:
 		mig->deferred_reset = false;
 		spin_unlock(&mig->reset_lock);
 		mig_end_files_locked(mig);
-		mig->state = VFIO_DEVICE_STATE_RUNNING;
+		mig_set_state(mig, VFIO_DEVICE_STATE_RUNNING);
 		/* whatever a racing transition did, the backend runs again */
 		mig->quiesced = true;
 		mig_set_quiesced(mig, false);
@@ -90,11 +114,25 @@ static void mig_set_quiesced(struct gpup_mig *mig, bool quiesced)
 	mig->quiesced = quiesced;
 }
 
+/* A new stream: its figures start from zero, its errors are its own */
+static void mig_new_stream(struct gpup_mig *mig)
+{
+	spin_lock(&mig->info_lock);
+	mig->stats.precopy_bytes = 0;
+	mig->stats.stopcopy_bytes = 0;
+	mig->stats.resume_bytes = 0;
+	mig->stats.rounds = 0;
+	mig->last_error[0] = 0;
+	mig->error_field[0] = 0;
+	spin_unlock(&mig->info_lock);
+}
+
 static struct file *mig_start_saving(struct gpup_mig *mig, bool stopped)
 {
 	struct gpup_mig_file *migf;
 	int ret;
 
+	mig_new_stream(mig);
 	ret = mig->ops->prepare(mig, true);
 	if (ret)
 		return ERR_PTR(ret);
@@ -113,6 +151,7 @@ static void mig_end_saving(struct gpup_mig *mig)
 		spin_lock(&mig->info_lock);
 		mig->stats.migrations++;
 		spin_unlock(&mig->info_lock);
+		mig_report(mig, mig->saving, GPUP_MIG_RESULT_OK);
 	}
 	mig_end_files_locked(mig);
 }
@@ -137,11 +176,13 @@ static struct file *mig_step(struct gpup_mig *mig, enum vfio_device_mig_state ne
 			if (!gpup_mig_file_complete(mig->resuming)) {
 				/* a half-restored device is unusable until reset */
 				if (!gpup_mig_file_error(mig->resuming))
-					gpup_mig_set_error(mig, "incomplete stream: no end record");
+					gpup_mig_set_error(mig, "",
+							   "incomplete stream: no end record");
 				mig_end_files_locked(mig);
-				mig->state = VFIO_DEVICE_STATE_ERROR;
+				mig_set_state(mig, VFIO_DEVICE_STATE_ERROR);
 				return ERR_PTR(-EINVAL);
 			}
+			mig_report(mig, mig->resuming, GPUP_MIG_RESULT_OK);
 			mig_end_files_locked(mig);
 		}
 		return NULL;
@@ -157,9 +198,7 @@ static struct file *mig_step(struct gpup_mig *mig, enum vfio_device_mig_state ne
 		gpup_mig_file_stop(mig->saving);	/* from PRE_COPY_P2P */
 		return NULL;
 	case VFIO_DEVICE_STATE_RESUMING:
-		spin_lock(&mig->info_lock);
-		mig->last_error[0] = 0;
-		spin_unlock(&mig->info_lock);
+		mig_new_stream(mig);
 		if (mig->ops->prepare(mig, false))
 			return ERR_PTR(-EIO);
 		migf = gpup_mig_resume_file(mig);
@@ -196,7 +235,7 @@ static struct file *mig_set_state_locked(struct gpup_mig *mig,
 				     IS_ERR(res) ? PTR_ERR(res) : 0);
 		if (IS_ERR(res))
 			return res;
-		mig->state = next;
+		mig_set_state(mig, next);
 		if (state_runs_engine(next))
 			mig_set_quiesced(mig, false);
 		if (WARN_ON(res && next != new_state)) {
@@ -280,7 +319,7 @@ void gpup_mig_open(struct gpup_mig *mig)
 {
 	mutex_lock(&mig->state_mutex);
 	mig_end_files_locked(mig);
-	mig->state = VFIO_DEVICE_STATE_RUNNING;
+	mig_set_state(mig, VFIO_DEVICE_STATE_RUNNING);
 	mig->quiesced = false;
 	gpup_mig_state_unlock(mig);
 }
@@ -291,21 +330,56 @@ void gpup_mig_close(struct gpup_mig *mig)
 	mutex_lock(&mig->state_mutex);
 	mig_end_files_locked(mig);
 	mig_set_quiesced(mig, false);
-	mig->state = VFIO_DEVICE_STATE_RUNNING;
+	mig_set_state(mig, VFIO_DEVICE_STATE_RUNNING);
 	gpup_mig_state_unlock(mig);
 }
 EXPORT_SYMBOL_GPL(gpup_mig_close);
 
-void gpup_mig_set_error(struct gpup_mig *mig, const char *fmt, ...)
+/* Record why a stream was refused, and the field at fault ("" if none) */
+void gpup_mig_set_error(struct gpup_mig *mig, const char *field, const char *fmt, ...)
 {
+	char msg[sizeof(mig->last_error)];
 	va_list args;
 
-	spin_lock(&mig->info_lock);
 	va_start(args, fmt);
-	vsnprintf(mig->last_error, sizeof(mig->last_error), fmt, args);
+	vsnprintf(msg, sizeof(msg), fmt, args);
 	va_end(args);
+	spin_lock(&mig->info_lock);
+	strscpy(mig->last_error, msg);
+	strscpy(mig->error_field, field);
 	spin_unlock(&mig->info_lock);
-	dev_err(mig->vdev->dev, "migration refused: %s\n", mig->last_error);
+	dev_err(mig->vdev->dev, "migration refused: %s\n", msg);
+}
+
+/* For management: what the stream in flight still has to send, if one is */
+bool gpup_mig_pending(struct gpup_mig *mig, u64 *bytes)
+{
+	bool saving;
+
+	mutex_lock(&mig->state_mutex);
+	saving = mig->saving;
+	if (saving)
+		*bytes = gpup_mig_file_pending(mig->saving);
+	gpup_mig_state_unlock(mig);
+	return saving;
+}
+
+/* Forget the figures and the last error; not while a stream is open */
+int gpup_mig_clear_stats(struct gpup_mig *mig)
+{
+	int ret = -EBUSY;
+
+	mutex_lock(&mig->state_mutex);
+	if (!mig->saving && !mig->resuming) {
+		spin_lock(&mig->info_lock);
+		memset(&mig->stats, 0, sizeof(mig->stats));
+		mig->last_error[0] = 0;
+		mig->error_field[0] = 0;
+		spin_unlock(&mig->info_lock);
+		ret = 0;
+	}
+	gpup_mig_state_unlock(mig);
+	return ret;
 }
 
 static const char *const gpup_mig_state_names[] = {
@@ -341,6 +415,19 @@ void gpup_mig_show(struct gpup_mig *mig, struct seq_file *s)
 	seq_printf(s, "last_error      %s\n", err[0] ? err : "-");
 }
 EXPORT_SYMBOL_GPL(gpup_mig_show);
+
+static int __init gpup_core_init(void)
+{
+	return gpup_nl_init();
+}
+
+static void __exit gpup_core_exit(void)
+{
+	gpup_nl_exit();
+}
+
+module_init(gpup_core_init);
+module_exit(gpup_core_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("gpup: VFIO live migration core for GPU-P virtual functions");

@@ -48,7 +48,8 @@ static struct {
 	struct device dev;
 	struct mdev_parent parent;
 	struct gpup_pool pool;
-} gpup_parent;
+	struct gpup_parent mgmt;	/* as the migration core lists it */
+} gpup_sim_parent;
 
 static const struct class gpup_class = {
 	.name = "gpup",
@@ -63,8 +64,39 @@ const struct gpup_profile *gpup_type_profile(struct mdev_type *mtype)
 
 struct gpup_pool *gpup_type_pool(struct mdev_type *mtype)
 {
-	return &gpup_parent.pool;
+	return &gpup_sim_parent.pool;
 }
+
+static void gpup_sim_parent_vram(struct gpup_parent *parent, u64 *total, u64 *free)
+{
+	struct gpup_pool *pool = &gpup_sim_parent.pool;
+
+	spin_lock(&pool->lock);
+	*total = pool->total;
+	*free = pool->total - pool->used;
+	spin_unlock(&pool->lock);
+}
+
+static int gpup_sim_parent_profile(struct gpup_parent *parent, unsigned int idx,
+				   struct gpup_profile_info *info)
+{
+	const struct gpup_profile *p;
+
+	if (idx >= ARRAY_SIZE(gpup_types))
+		return -ENOENT;
+	p = &gpup_types[idx].profile;
+	info->id = p->id;
+	info->name = p->name;
+	info->vram_size = p->vram_size;
+	info->engines = p->engines;
+	info->available = gpup_pool_available(&gpup_sim_parent.pool, p->vram_size);
+	return 0;
+}
+
+static const struct gpup_parent_ops gpup_sim_parent_ops = {
+	.vram = gpup_sim_parent_vram,
+	.profile = gpup_sim_parent_profile,
+};
 
 static int gpup_sim_probe(struct mdev_device *mdev)
 {
@@ -78,6 +110,9 @@ static int gpup_sim_probe(struct mdev_device *mdev)
 	ret = vfio_register_emulated_iommu_dev(&vf->vdev);
 	if (ret)
 		goto err_put;
+	ret = gpup_mig_register(&vf->mig, &gpup_sim_parent.mgmt);
+	if (ret)
+		goto err_unregister;
 
 	dev_set_drvdata(&mdev->dev, vf);
 	gpup_debugfs_add_vf(vf);
@@ -85,6 +120,8 @@ static int gpup_sim_probe(struct mdev_device *mdev)
 		 vf->profile->vram_size >> 20);
 	return 0;
 
+err_unregister:
+	vfio_unregister_group_dev(&vf->vdev);
 err_put:
 	vfio_put_device(&vf->vdev);
 	return ret;
@@ -95,6 +132,7 @@ static void gpup_sim_remove(struct mdev_device *mdev)
 	struct gpup_vf *vf = dev_get_drvdata(&mdev->dev);
 
 	gpup_debugfs_remove_vf(vf);
+	gpup_mig_unregister(&vf->mig);
 	vfio_unregister_group_dev(&vf->vdev);
 	vfio_put_device(&vf->vdev);
 }
@@ -126,11 +164,11 @@ static struct mdev_driver gpup_sim_driver = {
 	.show_description = gpup_sim_show_description,
 };
 
-static void gpup_parent_release(struct device *dev)
+static void gpup_sim_parent_release(struct device *dev)
 {
 }
 
-static int gpup_parent_register(void)
+static int gpup_sim_parent_add(void)
 {
 	unsigned int i;
 	int ret;
@@ -138,26 +176,36 @@ static int gpup_parent_register(void)
 	for (i = 0; i < ARRAY_SIZE(gpup_types); i++)
 		gpup_mdev_types[i] = &gpup_types[i].mtype;
 
-	gpup_pool_init(&gpup_parent.pool, (u64)vram_pool_mb << 20);
-	gpup_parent.dev.class = &gpup_class;
-	gpup_parent.dev.release = gpup_parent_release;
-	dev_set_name(&gpup_parent.dev, GPUP_SIM_NAME);
+	gpup_pool_init(&gpup_sim_parent.pool, (u64)vram_pool_mb << 20);
+	gpup_sim_parent.dev.class = &gpup_class;
+	gpup_sim_parent.dev.release = gpup_sim_parent_release;
+	dev_set_name(&gpup_sim_parent.dev, GPUP_SIM_NAME);
 
-	ret = device_register(&gpup_parent.dev);
+	ret = device_register(&gpup_sim_parent.dev);
 	if (ret)
 		goto err_put;
 
-	ret = mdev_register_parent(&gpup_parent.parent, &gpup_parent.dev,
+	/* known to the core before any VF can be created on it */
+	gpup_sim_parent.mgmt.dev = &gpup_sim_parent.dev;
+	gpup_sim_parent.mgmt.driver = GPUP_SIM_NAME;
+	gpup_sim_parent.mgmt.ops = &gpup_sim_parent_ops;
+	ret = gpup_parent_register(&gpup_sim_parent.mgmt);
+	if (ret)
+		goto err_del;
+
+	ret = mdev_register_parent(&gpup_sim_parent.parent, &gpup_sim_parent.dev,
 				   &gpup_sim_driver, gpup_mdev_types,
 				   ARRAY_SIZE(gpup_mdev_types));
 	if (ret)
-		goto err_del;
+		goto err_mgmt;
 	return 0;
 
+err_mgmt:
+	gpup_parent_unregister(&gpup_sim_parent.mgmt);
 err_del:
-	device_del(&gpup_parent.dev);
+	device_del(&gpup_sim_parent.dev);
 err_put:
-	put_device(&gpup_parent.dev);
+	put_device(&gpup_sim_parent.dev);
 	return ret;
 }
 
@@ -183,7 +231,7 @@ static int __init gpup_sim_init(void)
 		goto err_class;
 
 	gpup_debugfs_init();
-	ret = gpup_parent_register();
+	ret = gpup_sim_parent_add();
 	if (ret)
 		goto err_driver;
 
@@ -202,8 +250,9 @@ err_wq:
 
 static void __exit gpup_sim_exit(void)
 {
-	mdev_unregister_parent(&gpup_parent.parent);
-	device_unregister(&gpup_parent.dev);
+	mdev_unregister_parent(&gpup_sim_parent.parent);
+	gpup_parent_unregister(&gpup_sim_parent.mgmt);
+	device_unregister(&gpup_sim_parent.dev);
 	gpup_debugfs_exit();
 	mdev_unregister_driver(&gpup_sim_driver);
 	class_unregister(&gpup_class);

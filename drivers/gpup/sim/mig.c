@@ -78,42 +78,45 @@ static int gpup_sim_save_immutable(struct gpup_mig *mig, void *buf, size_t *len)
 }
 
 /* One field of the immutable state: equal, or -EINVAL saying which */
-static int im_check(char *why, size_t why_len, const char *field, u64 src, u64 dst)
+static int im_check(struct gpup_mig_why *why, const char *field, u64 src, u64 dst)
 {
 	if (src == dst)
 		return 0;
-	snprintf(why, why_len, "%s: source %#llx, target %#llx", field, src, dst);
+	strscpy(why->field, field);
+	snprintf(why->msg, sizeof(why->msg), "%s: source %#llx, target %#llx",
+		 field, src, dst);
 	return -EINVAL;
 }
 
 static int gpup_sim_restore_immutable(struct gpup_mig *mig, const void *buf,
-				      size_t len, char *why, size_t n)
+				      size_t len, struct gpup_mig_why *why)
 {
 	const struct gpup_rec_immutable *s = buf;
 	struct gpup_rec_immutable d;
 
 	if (len < sizeof(d)) {
-		snprintf(why, n, "immutable record of %zu bytes, need %zu", len, sizeof(d));
+		snprintf(why->msg, sizeof(why->msg), "immutable record of %zu bytes, need %zu",
+			 len, sizeof(d));
 		return -EINVAL;
 	}
 	sim_immutable(mig_to_vf(mig), &d);
-	return im_check(why, n, "vendor_id", le16_to_cpu(s->vendor_id),
+	return im_check(why, "vendor_id", le16_to_cpu(s->vendor_id),
 			le16_to_cpu(d.vendor_id)) ?:
-	       im_check(why, n, "device_id", le16_to_cpu(s->device_id),
+	       im_check(why, "device_id", le16_to_cpu(s->device_id),
 			le16_to_cpu(d.device_id)) ?:
-	       im_check(why, n, "profile", le32_to_cpu(s->profile), le32_to_cpu(d.profile)) ?:
-	       im_check(why, n, "vram_size", le64_to_cpu(s->vram_size),
+	       im_check(why, "profile", le32_to_cpu(s->profile), le32_to_cpu(d.profile)) ?:
+	       im_check(why, "vram_size", le64_to_cpu(s->vram_size),
 			le64_to_cpu(d.vram_size)) ?:
-	       im_check(why, n, "engines", le32_to_cpu(s->engines), le32_to_cpu(d.engines)) ?:
-	       im_check(why, n, "regmap_version", le32_to_cpu(s->regmap_version),
+	       im_check(why, "engines", le32_to_cpu(s->engines), le32_to_cpu(d.engines)) ?:
+	       im_check(why, "regmap_version", le32_to_cpu(s->regmap_version),
 			le32_to_cpu(d.regmap_version)) ?:
-	       im_check(why, n, "fw_version", le32_to_cpu(s->fw_version),
+	       im_check(why, "fw_version", le32_to_cpu(s->fw_version),
 			le32_to_cpu(d.fw_version)) ?:
-	       im_check(why, n, "driver_version", le32_to_cpu(s->driver_version),
+	       im_check(why, "driver_version", le32_to_cpu(s->driver_version),
 			le32_to_cpu(d.driver_version)) ?:
-	       im_check(why, n, "features", le32_to_cpu(s->features),
+	       im_check(why, "features", le32_to_cpu(s->features),
 			le32_to_cpu(d.features)) ?:
-	       im_check(why, n, "page_size", le32_to_cpu(s->page_size),
+	       im_check(why, "page_size", le32_to_cpu(s->page_size),
 			le32_to_cpu(d.page_size));
 }
 
@@ -154,7 +157,7 @@ static int gpup_sim_save_mutable(struct gpup_mig *mig, void *buf, size_t *len)
 }
 
 static int gpup_sim_restore_mutable(struct gpup_mig *mig, const void *buf,
-				    size_t len, char *why, size_t why_len)
+				    size_t len, struct gpup_mig_why *why)
 {
 	struct gpup_vf *vf = mig_to_vf(mig);
 	const struct gpup_rec_mutable *m = buf;
@@ -163,13 +166,14 @@ static int gpup_sim_restore_mutable(struct gpup_mig *mig, const void *buf,
 	unsigned int i;
 
 	if (len < sizeof(*m)) {
-		snprintf(why, why_len, "mutable record of %zu bytes, need %zu",
+		snprintf(why->msg, sizeof(why->msg), "mutable record of %zu bytes, need %zu",
 			 len, sizeof(*m));
 		return -EINVAL;
 	}
 	irq_flags = le32_to_cpu(m->irq_flags);
 	if (m->reserved || irq_flags & ~GPUP_MIG_IRQ_INTX_MASKED) {
-		snprintf(why, why_len, "reserved bits set in the mutable record");
+		strscpy(why->field, m->reserved ? "reserved" : "irq_flags");
+		strscpy(why->msg, "reserved bits set in the mutable record");
 		return -EINVAL;
 	}
 
@@ -245,6 +249,29 @@ static void gpup_sim_unquiesce(struct gpup_mig *mig)
 	gpup_engine_quiesce(mig_to_vf(mig), false);
 }
 
+static void gpup_sim_info(struct gpup_mig *mig, struct gpup_vf_info *info)
+{
+	struct gpup_vf *vf = mig_to_vf(mig);
+	const struct gpup_regs *r = &vf->regs;
+
+	info->profile_id = vf->profile->id;
+	info->profile_name = vf->profile->name;
+	info->engines = vf->profile->engines;
+	info->vram_used = (u64)atomic_long_read(&vf->vram.allocated) * PAGE_SIZE;
+
+	mutex_lock(&vf->lock);
+	if (vf->quiesced)
+		info->engine_state = GPUP_ENGINE_STATE_QUIESCED;
+	else if (r->status & GPUP_STATUS_HALTED)
+		info->engine_state = GPUP_ENGINE_STATE_HALTED;
+	else if (r->ctrl & GPUP_CTRL_ENGINE_ENABLE && r->ring_head != r->ring_tail)
+		info->engine_state = GPUP_ENGINE_STATE_BUSY;
+	else
+		info->engine_state = GPUP_ENGINE_STATE_IDLE;
+	info->fence = r->fence;
+	mutex_unlock(&vf->lock);
+}
+
 const struct gpup_mig_ops gpup_sim_mig_ops = {
 	.prepare = gpup_sim_prepare,
 	.end = gpup_sim_end,
@@ -260,6 +287,7 @@ const struct gpup_mig_ops gpup_sim_mig_ops = {
 	.vram_write = gpup_sim_vram_write,
 	.quiesce = gpup_sim_quiesce,
 	.unquiesce = gpup_sim_unquiesce,
+	.info = gpup_sim_info,
 };
 
 /* The VFIO side: thin wrappers onto the core */

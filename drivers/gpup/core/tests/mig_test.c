@@ -2,7 +2,8 @@
 /*
  * KUnit tests of the migration core over a fake backend: the 8x8 state
  * transition matrix, saving and resuming streams end to end, PRECOPY_INFO
- * arithmetic, compatibility refusal, and resets.
+ * arithmetic, compatibility refusal, resets, and the per-stream figures
+ * management reports.
  */
 #include <kunit/device.h>
 #include <kunit/test.h>
@@ -11,7 +12,7 @@
 #include <linux/fs.h>
 #include <linux/string.h>
 
-#include "../gpup_mig.h"
+#include "../gpup_nl.h"
 
 #define NPAGES		64
 #define FAKE_VRAM	(NPAGES * GPUP_MIG_PAGE_SIZE)
@@ -53,10 +54,11 @@ static int fake_save_im(struct gpup_mig *mig, void *buf, size_t *len)
 }
 
 static int fake_restore_im(struct gpup_mig *mig, const void *buf, size_t len,
-			   char *why, size_t why_len)
+			   struct gpup_mig_why *why)
 {
 	if (len != sizeof(u32) || memcmp(buf, &to_fake(mig)->profile, len)) {
-		snprintf(why, why_len, "profile differs");
+		strscpy(why->field, "profile");
+		strscpy(why->msg, "profile differs");
 		return -EINVAL;
 	}
 	return 0;
@@ -71,7 +73,7 @@ static int fake_save_mut(struct gpup_mig *mig, void *buf, size_t *len)
 }
 
 static int fake_restore_mut(struct gpup_mig *mig, const void *buf, size_t len,
-			    char *why, size_t why_len)
+			    struct gpup_mig_why *why)
 {
 	memcpy(to_fake(mig)->regs, buf, sizeof(to_fake(mig)->regs));
 	return 0;
@@ -389,6 +391,7 @@ static void mig_incompatible_refused_before_vram(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kernel_write(df, buf, len, &pos), -EINVAL);
 	KUNIT_EXPECT_EQ(test, dst->vram_writes, 0);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(dst->mig.last_error, "profile"));
+	KUNIT_EXPECT_STREQ(test, dst->mig.error_field, "profile");
 	/* RESUMING -> STOP refuses, the device is in ERROR until reset */
 	res = gpup_mig_set_state(&dst->mig, S(STOP));
 	KUNIT_EXPECT_EQ(test, PTR_ERR(res), -EINVAL);
@@ -422,11 +425,46 @@ static void mig_reset_while_state_locked_is_deferred(struct kunit *test)
 	gpup_mig_close(&f->mig);
 }
 
+/* Figures are the current stream's; clearing them waits for no stream */
+static void mig_stats_follow_the_stream(struct kunit *test)
+{
+	struct fake *f = new_fake(test, 1);
+	size_t cap = 2 * FAKE_VRAM, len = 0;
+	u8 *buf = kunit_kzalloc(test, cap, GFP_KERNEL);
+	struct file *sf;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	fake_store(f, 3, 0x33);
+	sf = gpup_mig_set_state(&f->mig, S(PRE_COPY));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(sf));
+	KUNIT_EXPECT_EQ(test, gpup_mig_clear_stats(&f->mig), -EBUSY);
+	drain(sf, buf, &len, cap);
+	KUNIT_EXPECT_EQ(test, f->mig.stats.precopy_bytes, len);
+	put_res(gpup_mig_set_state(&f->mig, S(STOP_COPY)));
+	drain(sf, buf, &len, cap);
+	KUNIT_EXPECT_GT(test, f->mig.stats.stopcopy_bytes, 0);
+	KUNIT_ASSERT_NULL(test, gpup_mig_set_state(&f->mig, S(STOP)));
+	KUNIT_EXPECT_EQ(test, f->mig.stats.migrations, 1);
+	fput(sf);
+
+	/* a new stream starts its figures from zero, the count goes on */
+	put_res(gpup_mig_set_state(&f->mig, S(STOP_COPY)));
+	KUNIT_EXPECT_EQ(test, f->mig.stats.precopy_bytes, 0);
+	KUNIT_EXPECT_EQ(test, f->mig.stats.stopcopy_bytes, 0);
+	KUNIT_EXPECT_EQ(test, f->mig.stats.migrations, 1);
+	KUNIT_ASSERT_NULL(test, gpup_mig_set_state(&f->mig, S(STOP)));
+
+	KUNIT_EXPECT_EQ(test, gpup_mig_clear_stats(&f->mig), 0);
+	KUNIT_EXPECT_EQ(test, f->mig.stats.migrations, 0);
+	gpup_mig_close(&f->mig);
+}
+
 static struct kunit_case gpup_mig_cases[] = {
 	KUNIT_CASE_PARAM(mig_transition_matrix, arc_gen_params),
 	KUNIT_CASE(mig_round_trip_with_precopy),
 	KUNIT_CASE(mig_incompatible_refused_before_vram),
 	KUNIT_CASE(mig_reset_while_state_locked_is_deferred),
+	KUNIT_CASE(mig_stats_follow_the_stream),
 	{}
 };
 

@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * gpup_migrate: one migration between two VFs through the VFIO uAPI, for
- * tests that watch it from outside (gpupctl monitor, gpupctl show).
+ * gpup_migrate: one VFIO migration between two VFs in this guest, driven
+ * the way QEMU drives it, for tests that watch a migration from outside
+ * (netlink monitors, management tools).
  *
- *   gpup_migrate SRC DST [FILE]   pre-copy with a dirty round, stop-copy,
- *                                 the target resumed and both running again;
- *                                 FILE keeps a copy of the stream
- *   gpup_migrate ping VF          STOP then RUNNING: one pair of state events
+ *   gpup_migrate [--fill MIB] [--pause MS] [--save FILE] SRC_UUID DST_UUID
+ *   gpup_migrate --ping UUID
  *
- * Exits 0 when the target took the whole stream, 1 otherwise (a refusal
- * is expected when the target is of another profile).
+ * --fill writes MIB MiB of the source's VRAM with its engine first, so
+ * the stream carries data; --pause sleeps between pre-copy reads, so a
+ * watcher sees the migration in flight; --save keeps a copy of the
+ * stream in FILE.  Exits 0 when the target took the whole stream, 1 when
+ * a step failed (the reason on stderr).  --ping only takes the VF to STOP
+ * and back to RUNNING, for a watcher to see that it is listening.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +24,16 @@
 
 #include "gpup_vfio.h"
 
-#define CHUNK		(256 * 1024)
-#define MIB		(1024 * 1024)
+#define CHUNK	(256 * 1024)
 
 static char buf[CHUNK];
+static FILE *save;		/* --save: a copy of the stream */
+
+/* A state change that hands out no data fd returns -1, not an errno */
+static bool step_failed(int ret)
+{
+	return ret < 0 && ret != -1;
+}
 
 static int fail(const char *what, int err)
 {
@@ -31,139 +41,123 @@ static int fail(const char *what, int err)
 	return 1;
 }
 
-/* Pass @n bytes of stream to the target and to the copy */
-static int pass(int dfd, FILE *copy, ssize_t n)
+/* Move what the source has now to the target; 0 at a (temporary) end */
+static int pump(int sfd, int dfd, long long *moved)
 {
-	const char *p = buf;
+	ssize_t n, w, off;
 
-	if (copy && fwrite(buf, 1, n, copy) != (size_t)n)
-		return -EIO;
-	while (n > 0) {
-		ssize_t w = write(dfd, p, n);
-
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= w;
-	}
-	return 0;
-}
-
-/* Pre-copy until the source has nothing left but what a stop would send */
-static int precopy(struct gpup_dev *src, int sfd, int dfd, FILE *copy)
-{
-	uint64_t initial, dirty;
-	int ends = 0, i, ret;
-	bool redirtied = false;
-	ssize_t n;
-
-	for (i = 0; i < 1000 && ends < 3; i++) {
-		if (gpup_mig_precopy_info(sfd, &initial, &dirty) < 0)
-			return -errno;
+	for (;;) {
 		n = read(sfd, buf, sizeof(buf));
-		if (n < 0 && errno == ENOMSG) {
-			/* the first pass is over: dirty 1 MiB for one more round */
-			if (!redirtied) {
-				memset(src->vram + 2 * MIB, 0x77, MIB);
-				redirtied = true;
-			}
-			ends++;
-			usleep(20000);
-			continue;
+		if (n < 0 && errno == ENOMSG)
+			return 0;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		if (save && fwrite(buf, 1, n, save) != (size_t)n)
+			return -EIO;
+		for (off = 0; off < n; off += w) {
+			w = write(dfd, buf + off, n - off);
+			if (w < 0)
+				return -errno;
 		}
-		if (n <= 0)
-			return n < 0 ? -errno : -EPIPE;
-		ret = pass(dfd, copy, n);
-		if (ret)
-			return ret;
+		*moved += n;
 	}
-	return 0;
 }
 
-static int migrate(struct gpup_dev *src, struct gpup_dev *dst, FILE *copy)
+static int fill(struct gpup_dev *d, unsigned int mib)
 {
-	int sfd, dfd, ret;
-	ssize_t n;
+	gpup_ring_init(d, 0, 0x1000);
+	gpup_submit(d, GPUP_CMD_FILL, 0x5a5a5a5a, 0x100000, 0, (uint64_t)mib << 20);
+	gpup_submit(d, GPUP_CMD_FENCE, 1, 0, 0, 0);
+	gpup_kick(d);
+	return gpup_wait_idle(d, 60000);
+}
 
-	memset(src->vram, 0x5a, 8 * MIB);
-	dfd = gpup_mig_set_state(dst, VFIO_DEVICE_STATE_RESUMING);
-	if (dfd < 0)
-		return fail("target to RESUMING", dfd);
-	sfd = gpup_mig_set_state(src, VFIO_DEVICE_STATE_PRE_COPY);
-	if (sfd < 0)
-		return fail("source to PRE_COPY", sfd);
-	ret = precopy(src, sfd, dfd, copy);
-	if (ret) {
-		/* the target refused: the source runs on, as QEMU leaves it */
-		fail("pre-copy", ret);
-		close(sfd);
-		gpup_mig_set_state(src, VFIO_DEVICE_STATE_RUNNING);
-		close(dfd);
-		gpup_mig_set_state(dst, VFIO_DEVICE_STATE_STOP);
-		return 1;
-	}
-	ret = gpup_mig_set_state(src, VFIO_DEVICE_STATE_STOP_COPY);
-	if (ret != -1)
-		return fail("source to STOP_COPY", ret < 0 ? ret : -EBADF);
-	while ((n = read(sfd, buf, sizeof(buf))) > 0) {
-		ret = pass(dfd, copy, n);
-		if (ret)
-			return fail("stop-copy", ret);
-	}
-	if (n < 0)
-		return fail("stop-copy read", -errno);
-	close(sfd);
-	ret = gpup_mig_set_state(src, VFIO_DEVICE_STATE_STOP);
-	if (ret != -1)
-		return fail("source to STOP", ret);
-	close(dfd);
-	ret = gpup_mig_set_state(dst, VFIO_DEVICE_STATE_STOP);
-	if (ret != -1)
-		return fail("target to STOP", ret);
-	ret = gpup_mig_set_state(dst, VFIO_DEVICE_STATE_RUNNING);
-	if (ret != -1)
-		return fail("target to RUNNING", ret);
-	ret = gpup_mig_set_state(src, VFIO_DEVICE_STATE_RUNNING);
-	if (ret != -1)
-		return fail("source to RUNNING", ret);
-	return 0;
+static int ping(const char *uuid)
+{
+	struct gpup_dev d;
+	int ret;
+
+	if (gpup_open(&d, uuid))
+		return fail("open", EIO);
+	ret = gpup_mig_set_state(&d, VFIO_DEVICE_STATE_STOP);
+	if (!step_failed(ret))
+		ret = gpup_mig_set_state(&d, VFIO_DEVICE_STATE_RUNNING);
+	gpup_close(&d);
+	return step_failed(ret) ? fail("ping", ret) : 0;
 }
 
 int main(int argc, char **argv)
 {
+	unsigned int mib = 0, pause_ms = 0;
+	const char *save_path = NULL;
 	struct gpup_dev src, dst;
-	FILE *copy = NULL;
-	int ret;
+	long long moved = 0;
+	int sfd, dfd, ret, i;
+	uint64_t initial, dirty;
 
-	if (argc == 3 && !strcmp(argv[1], "ping")) {
-		ret = gpup_open(&src, argv[2]);
-		if (ret)
-			return fail(argv[2], ret);
-		ret = gpup_mig_set_state(&src, VFIO_DEVICE_STATE_STOP);
-		if (ret == -1)
-			ret = gpup_mig_set_state(&src, VFIO_DEVICE_STATE_RUNNING);
-		gpup_close(&src);
-		return ret == -1 ? 0 : fail("ping", ret);
+	for (i = 1; i + 2 < argc; i += 2) {
+		if (!strcmp(argv[i], "--fill"))
+			mib = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--pause"))
+			pause_ms = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--save"))
+			save_path = argv[i + 1];
+		else
+			break;
 	}
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: gpup_migrate SRC DST [FILE] | gpup_migrate ping VF\n");
+	if (argc == 3 && !strcmp(argv[1], "--ping"))
+		return ping(argv[2]);
+	if (argc - i != 2) {
+		fprintf(stderr, "usage: gpup_migrate [--fill MIB] [--pause MS] [--save FILE] %s\n",
+			"SRC DST\n       gpup_migrate --ping VF");
 		return 2;
 	}
-	ret = gpup_open(&src, argv[1]);
-	if (ret)
-		return fail(argv[1], ret);
-	ret = gpup_open(&dst, argv[2]);
-	if (ret)
-		return fail(argv[2], ret);
-	if (argc == 4) {
-		copy = fopen(argv[3], "wb");
-		if (!copy)
-			return fail(argv[3], errno);
+	if (save_path) {
+		save = fopen(save_path, "wb");
+		if (!save)
+			return fail(save_path, errno);
 	}
-	ret = migrate(&src, &dst, copy);
-	if (copy && fclose(copy))
-		ret = fail(argv[3], errno);
-	gpup_close(&dst);
+	if (gpup_open(&src, argv[i]) || gpup_open(&dst, argv[i + 1]))
+		return fail("open", EIO);
+	if (mib && fill(&src, mib))
+		return fail("fill", ETIMEDOUT);
+
+	sfd = gpup_mig_set_state(&src, VFIO_DEVICE_STATE_PRE_COPY);
+	if (sfd < 0)
+		return fail("source PRE_COPY", sfd);
+	dfd = gpup_mig_set_state(&dst, VFIO_DEVICE_STATE_RESUMING);
+	if (dfd < 0)
+		return fail("target RESUMING", dfd);
+	/* pre-copy: the initial bytes, then rounds until nothing is dirty */
+	do {
+		ret = pump(sfd, dfd, &moved);
+		if (ret)
+			return fail("pre-copy", ret);
+		usleep(pause_ms * 1000);
+		ret = gpup_mig_precopy_info(sfd, &initial, &dirty);
+		if (ret < 0)
+			return fail("PRECOPY_INFO", ret);
+	} while (initial || dirty);
+
+	ret = gpup_mig_set_state(&src, VFIO_DEVICE_STATE_STOP_COPY);
+	if (step_failed(ret))
+		return fail("source STOP_COPY", ret);
+	ret = pump(sfd, dfd, &moved);
+	if (ret)
+		return fail("stop-copy", ret);
+	ret = gpup_mig_set_state(&dst, VFIO_DEVICE_STATE_STOP);
+	if (step_failed(ret))
+		return fail("target STOP", ret);
+	gpup_mig_set_state(&dst, VFIO_DEVICE_STATE_RUNNING);
+	gpup_mig_set_state(&src, VFIO_DEVICE_STATE_STOP);
+	close(sfd);
+	close(dfd);
+	if (save && fclose(save))
+		return fail("--save", errno);
+	printf("gpup_migrate: %lld bytes\n", moved);
 	gpup_close(&src);
-	return ret;
+	gpup_close(&dst);
+	return 0;
 }

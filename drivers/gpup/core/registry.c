@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gpup migration core: the registry of parents (partitioned GPUs) and VFs
+ * that the management interface reports.
+ *
+ * Ids are allocated cyclically, so a monitor never mistakes a new VF for
+ * one that just went away.  A backend unregisters a VF before it tears the
+ * device down and a parent after its last VF: netlink calls the backends'
+ * info operations under gpup_registry_lock only, so nothing is called once
+ * unregistration returns.
+ */
+#include <linux/device.h>
+#include <linux/module.h>
+
+#include "gpup_nl.h"
+
+/* the registry: both xarrays, parent->vfs and each mig->id/parent */
+DEFINE_MUTEX(gpup_registry_lock);
+DEFINE_XARRAY_ALLOC1(gpup_parents);
+DEFINE_XARRAY_ALLOC1(gpup_vfs);
+static u32 gpup_parent_next, gpup_vf_next;	/* under gpup_registry_lock */
+
+int gpup_parent_register(struct gpup_parent *parent)
+{
+	int ret;
+
+	if (!parent->dev || !parent->ops || !parent->ops->vram || !parent->ops->profile)
+		return -EINVAL;
+	mutex_lock(&gpup_registry_lock);
+	parent->vfs = 0;
+	ret = xa_alloc_cyclic(&gpup_parents, &parent->id, parent, xa_limit_31b,
+			      &gpup_parent_next, GFP_KERNEL);
+	mutex_unlock(&gpup_registry_lock);
+	return ret < 0 ? ret : 0;
+}
+EXPORT_SYMBOL_GPL(gpup_parent_register);
+
+void gpup_parent_unregister(struct gpup_parent *parent)
+{
+	mutex_lock(&gpup_registry_lock);
+	WARN_ON(parent->vfs);
+	xa_erase(&gpup_parents, parent->id);
+	parent->id = 0;
+	mutex_unlock(&gpup_registry_lock);
+}
+EXPORT_SYMBOL_GPL(gpup_parent_unregister);
+
+int gpup_mig_register(struct gpup_mig *mig, struct gpup_parent *parent)
+{
+	int ret;
+
+	if (!mig->ops->info)
+		return -EINVAL;
+	mutex_lock(&gpup_registry_lock);
+	if (!parent->id) {
+		ret = -ENODEV;
+		goto out;
+	}
+	ret = xa_alloc_cyclic(&gpup_vfs, &mig->id, mig, xa_limit_31b, &gpup_vf_next,
+			      GFP_KERNEL);
+	if (ret < 0)
+		goto out;
+	mig->parent = parent;
+	parent->vfs++;
+	ret = 0;
+out:
+	mutex_unlock(&gpup_registry_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(gpup_mig_register);
+
+void gpup_mig_unregister(struct gpup_mig *mig)
+{
+	mutex_lock(&gpup_registry_lock);
+	if (mig->id) {
+		xa_erase(&gpup_vfs, mig->id);
+		mig->parent->vfs--;
+		mig->parent = NULL;
+		mig->id = 0;
+	}
+	mutex_unlock(&gpup_registry_lock);
+}
+EXPORT_SYMBOL_GPL(gpup_mig_unregister);
