@@ -517,11 +517,12 @@ static void ev_done(const struct gpup_obj *o)
 
 	printf("%s %s: ", enum_or(o, GPUP_A_VF_DIRECTION, b, sizeof(b)),
 	       enum_or(o, GPUP_A_VF_RESULT, c, sizeof(c)));
-	if (gpup_num(o, GPUP_A_VF_DIRECTION) == GPUP_MIG_DIR_RESUME)
+	if (gpup_num(o, GPUP_A_VF_DIRECTION) == GPUP_MIG_DIR_RESUME) {
 		printf("%s resumed", gpup_mib(a, sizeof(a), gpup_num(o, GPUP_A_VF_RESUME_BYTES)));
-	else
+	} else {
 		ev_sizes(o);
-	printf(", %llu rounds", gpup_num(o, GPUP_A_VF_ROUNDS));
+		printf(", %llu rounds", gpup_num(o, GPUP_A_VF_ROUNDS));
+	}
 	if (err[0]) {
 		fputs(": ", stdout);
 		gpup_put_safe(stdout, err);

@@ -72,11 +72,11 @@ static const char *profile_name(u32 profile)
 {
 	switch (profile) {
 	case GPUP_PROFILE_SMALL:
-		return "gpup-small";
+		return "small";
 	case GPUP_PROFILE_MEDIUM:
-		return "gpup-medium";
+		return "medium";
 	case GPUP_PROFILE_LARGE:
-		return "gpup-large";
+		return "large";
 	default:
 		return "unknown";
 	}

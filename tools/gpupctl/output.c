@@ -183,6 +183,8 @@ const char *gpup_mib(char *buf, size_t len, unsigned long long bytes)
 
 	if (bytes % mib == 0)
 		snprintf(buf, len, "%llu MiB", bytes / mib);
+	else if (bytes < mib / 1000)
+		snprintf(buf, len, "%llu bytes", bytes);	/* not "0.000 MiB" */
 	else if (bytes < mib / 10)
 		snprintf(buf, len, "%.3f MiB", (double)bytes / mib);
 	else

@@ -184,7 +184,7 @@ static void test_good(u8 *s)
 	struct result r = run(s, len, false, false);
 
 	ok(r.rc == 0 && !r.errlen && strstr(r.out, "stream complete") &&
-	   strstr(r.out, "GPUPMIG version 1.0") && strstr(r.out, "profile 1 (gpup-small)") &&
+	   strstr(r.out, "GPUPMIG version 1.0") && strstr(r.out, "profile 1 (small)") &&
 	   strstr(r.out, "offset 0x4000, 2 pages") && strstr(r.out, "round 1, 1 pages") &&
 	   strstr(r.out, "fence 7") && strstr(r.out, "8 records, ") &&
 	   strstr(r.out, "9 records, ") && strstr(r.out, "4 pages"),
