@@ -351,17 +351,22 @@ void gpup_mig_set_error(struct gpup_mig *mig, const char *field, const char *fmt
 	dev_err(mig->vdev->dev, "migration refused: %s\n", msg);
 }
 
-/* For management: what the stream in flight still has to send, if one is */
+/*
+ * For management: what the stream in flight still has to send, if one is
+ * and it can be told now.  Management never waits on a stream: a reader
+ * may hold its file across a slow copy to user memory, and a state change
+ * waits for that file.
+ */
 bool gpup_mig_pending(struct gpup_mig *mig, u64 *bytes)
 {
-	bool saving;
+	bool known = false;
 
-	mutex_lock(&mig->state_mutex);
-	saving = mig->saving;
-	if (saving)
-		*bytes = gpup_mig_file_pending(mig->saving);
+	if (!mutex_trylock(&mig->state_mutex))
+		return false;
+	if (mig->saving)
+		known = gpup_mig_file_pending_nowait(mig->saving, bytes);
 	gpup_mig_state_unlock(mig);
-	return saving;
+	return known;
 }
 
 /* Forget the figures and the last error; not while a stream is open */
@@ -369,7 +374,8 @@ int gpup_mig_clear_stats(struct gpup_mig *mig)
 {
 	int ret = -EBUSY;
 
-	mutex_lock(&mig->state_mutex);
+	if (!mutex_trylock(&mig->state_mutex))
+		return -EBUSY;	/* a state change is under way */
 	if (!mig->saving && !mig->resuming) {
 		spin_lock(&mig->info_lock);
 		memset(&mig->stats, 0, sizeof(mig->stats));
