@@ -404,11 +404,12 @@ void gpup_mig_show(struct gpup_mig *mig, struct seq_file *s)
 {
 	enum vfio_device_mig_state state = READ_ONCE(mig->state);
 	struct gpup_mig_stats st;
-	char err[sizeof(mig->last_error)];
+	char err[sizeof(mig->last_error)], field[sizeof(mig->error_field)];
 
 	spin_lock(&mig->info_lock);
 	st = mig->stats;
 	memcpy(err, mig->last_error, sizeof(err));
+	memcpy(field, mig->error_field, sizeof(field));
 	spin_unlock(&mig->info_lock);
 
 	seq_printf(s, "state           %s\n", state < ARRAY_SIZE(gpup_mig_state_names) ?
@@ -419,6 +420,7 @@ void gpup_mig_show(struct gpup_mig *mig, struct seq_file *s)
 	seq_printf(s, "rounds          %u\n", st.rounds);
 	seq_printf(s, "migrations      %u\n", st.migrations);
 	seq_printf(s, "last_error      %s\n", err[0] ? err : "-");
+	seq_printf(s, "error_field     %s\n", field[0] ? field : "-");
 }
 EXPORT_SYMBOL_GPL(gpup_mig_show);
 
