@@ -456,6 +456,16 @@ u64 gpup_mig_file_pending(struct gpup_mig_file *migf)
 	return pending;
 }
 
+/* The same for management, unless a reader holds the file right now */
+bool gpup_mig_file_pending_nowait(struct gpup_mig_file *migf, u64 *pending)
+{
+	if (!mutex_trylock(&migf->lock))
+		return false;
+	*pending = save_pending_locked(migf);
+	mutex_unlock(&migf->lock);
+	return true;
+}
+
 /*
  * VFIO_MIG_GET_PRECOPY_INFO without the user copies.  Only the file is
  * touched until it is known to be live: the fd may outlive its device.

@@ -180,6 +180,7 @@ void gpup_mig_file_disable(struct gpup_mig_file *migf);
 struct file *gpup_mig_file_get(struct gpup_mig_file *migf);
 void gpup_mig_file_put(struct gpup_mig_file *migf);
 u64 gpup_mig_file_pending(struct gpup_mig_file *migf);
+bool gpup_mig_file_pending_nowait(struct gpup_mig_file *migf, u64 *pending);
 int gpup_mig_precopy_info(struct gpup_mig_file *migf, u64 *initial, u64 *dirty);
 __printf(3, 4) void gpup_mig_set_error(struct gpup_mig *mig, const char *field,
 				       const char *fmt, ...);

@@ -351,17 +351,22 @@ void gpup_mig_set_error(struct gpup_mig *mig, const char *field, const char *fmt
 	dev_err(mig->vdev->dev, "migration refused: %s\n", msg);
 }
 
-/* For management: what the stream in flight still has to send, if one is */
+/*
+ * For management: what the stream in flight still has to send, if one is
+ * and it can be told now.  Management never waits on a stream: a reader
+ * may hold its file across a slow copy to user memory, and a state change
+ * waits for that file.
+ */
 bool gpup_mig_pending(struct gpup_mig *mig, u64 *bytes)
 {
-	bool saving;
+	bool known = false;
 
-	mutex_lock(&mig->state_mutex);
-	saving = mig->saving;
-	if (saving)
-		*bytes = gpup_mig_file_pending(mig->saving);
+	if (!mutex_trylock(&mig->state_mutex))
+		return false;
+	if (mig->saving)
+		known = gpup_mig_file_pending_nowait(mig->saving, bytes);
 	gpup_mig_state_unlock(mig);
-	return saving;
+	return known;
 }
 
 /* Forget the figures and the last error; not while a stream is open */
@@ -369,7 +374,8 @@ int gpup_mig_clear_stats(struct gpup_mig *mig)
 {
 	int ret = -EBUSY;
 
-	mutex_lock(&mig->state_mutex);
+	if (!mutex_trylock(&mig->state_mutex))
+		return -EBUSY;	/* a state change is under way */
 	if (!mig->saving && !mig->resuming) {
 		spin_lock(&mig->info_lock);
 		memset(&mig->stats, 0, sizeof(mig->stats));
@@ -398,11 +404,12 @@ void gpup_mig_show(struct gpup_mig *mig, struct seq_file *s)
 {
 	enum vfio_device_mig_state state = READ_ONCE(mig->state);
 	struct gpup_mig_stats st;
-	char err[sizeof(mig->last_error)];
+	char err[sizeof(mig->last_error)], field[sizeof(mig->error_field)];
 
 	spin_lock(&mig->info_lock);
 	st = mig->stats;
 	memcpy(err, mig->last_error, sizeof(err));
+	memcpy(field, mig->error_field, sizeof(field));
 	spin_unlock(&mig->info_lock);
 
 	seq_printf(s, "state           %s\n", state < ARRAY_SIZE(gpup_mig_state_names) ?
@@ -413,6 +420,7 @@ void gpup_mig_show(struct gpup_mig *mig, struct seq_file *s)
 	seq_printf(s, "rounds          %u\n", st.rounds);
 	seq_printf(s, "migrations      %u\n", st.migrations);
 	seq_printf(s, "last_error      %s\n", err[0] ? err : "-");
+	seq_printf(s, "error_field     %s\n", field[0] ? field : "-");
 }
 EXPORT_SYMBOL_GPL(gpup_mig_show);
 
