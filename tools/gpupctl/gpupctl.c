@@ -440,7 +440,7 @@ static int cmd_clear_stats(int argc, char **argv)
 		fprintf(stderr, "' (removed meanwhile)\n");
 		ret = GPUP_EXIT_ERROR;
 	} else if (ret == -EBUSY) {
-		ret = nl_error(nl, "clear-stats: a migration stream is open on the VF", ret);
+		ret = nl_error(nl, "clear-stats: the VF is busy, migrating or changing state", ret);
 	} else if (ret) {
 		ret = nl_error(nl, "clear-stats", ret);
 	} else if (json) {
