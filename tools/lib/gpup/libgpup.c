@@ -416,9 +416,11 @@ static void explain_mismatch(const u8 *src, uint32_t slen, const u8 *dst, uint32
 }
 
 /*
- * Back to where the target was: a RESUMING stream that did not end well
- * leaves the device in ERROR, and only a reset leaves ERROR, so the
- * target is always reset (to RUNNING), then moved to its previous state.
+ * Back to where the target was.  VFIO aborts a RESUMING session only by a
+ * reset, and a stream that did not end well would take RESUMING -> STOP
+ * into ERROR, which only a reset leaves too: so the target is reset
+ * (to RUNNING) straight from where it is, then moved to its previous
+ * state.
  */
 static int rollback(struct gpup_restore *r)
 {
@@ -429,7 +431,6 @@ static int rollback(struct gpup_restore *r)
 	if (r->data_fd >= 0)
 		close(r->data_fd);
 	r->data_fd = -1;
-	set_state(r->device_fd, VFIO_DEVICE_STATE_STOP, NULL);
 	if (ioctl(r->device_fd, VFIO_DEVICE_RESET)) {
 		ret = -errno;
 		return fail(ret, "%s; and resetting the target failed: %s", why, strerror(-ret));
