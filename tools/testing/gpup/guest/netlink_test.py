@@ -254,11 +254,14 @@ def t_monitor_migration():
         dst = states(events, b)
         i = dst.index(("stop", "resuming"))
         assert dst[i + 1] == ("resuming", "stop") and dst[-1][1] == "running", dst
-        prog = [e["msg"] for e in events if e["name"] == "mig-progress-ntf"]
-        assert prog and prog[-1]["precopy-bytes"] > 32 * MIB, prog[-1:]
+        prog = [e["msg"]["precopy-bytes"] for e in events
+                if e["name"] == "mig-progress-ntf"]
+        assert prog and prog == sorted(prog) and prog[-1] > 0, prog
         done = {e["msg"]["direction"]: e["msg"] for e in events
                 if e["name"] == "mig-done-ntf"}
         assert done["save"]["result"] == "ok" and done["resume"]["result"] == "ok", done
+        assert done["save"]["precopy-bytes"] > 32 * MIB, done["save"]
+        assert done["save"]["precopy-bytes"] >= prog[-1], (prog[-1], done["save"])
         order = [e["name"] for e in events if e["msg"]["name"] == a]
         assert order.index("mig-done-ntf") > order.index("mig-progress-ntf"), order
         vs, vd = vf_by_name(nl, a), vf_by_name(nl, b)
