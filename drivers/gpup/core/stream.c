@@ -44,14 +44,16 @@ void gpup_rec_hdr_encode(struct gpup_rec_hdr *hdr, u16 type, u16 flags, u32 len)
 	hdr->length = cpu_to_le32(len);
 }
 
-/* Header, payload and CRC into @out; returns the bytes written */
+/* Header, payload and CRC into @out, at any alignment; returns the bytes written */
 size_t gpup_rec_encode(void *out, u16 type, u16 flags, const void *payload,
 		       u32 len)
 {
+	struct gpup_rec_hdr hdr;
 	u8 *p = out;
 	u32 crc;
 
-	gpup_rec_hdr_encode((struct gpup_rec_hdr *)p, type, flags, len);
+	gpup_rec_hdr_encode(&hdr, type, flags, len);
+	memcpy(p, &hdr, sizeof(hdr));
 	memcpy(p + sizeof(struct gpup_rec_hdr), payload, len);
 	crc = ~gpup_stream_crc(GPUP_CRC_SEED, p, sizeof(struct gpup_rec_hdr) + len);
 	put_unaligned_le32(crc, p + sizeof(struct gpup_rec_hdr) + len);
