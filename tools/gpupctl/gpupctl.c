@@ -200,37 +200,51 @@ static void list_json(const struct gpup_objs *parents, const struct gpup_objs *v
 	gpup_json_end(&j);
 }
 
-static int cmd_list(int argc, char **argv)
+/*
+ * The parents and one more dump (VFs or profiles), for list and profiles.
+ * On success the caller frees both lists.
+ */
+static int dump_with_parents(int cmd, const char *what, const struct gpup_set *set,
+			     struct gpup_objs *parents, struct gpup_objs *objs)
 {
-	struct gpup_objs parents, vfs;
 	struct gpup_nl *nl;
 	int ret;
 
-	if (argc)
-		return usage_error("list: unexpected argument '%s'", argv[0]);
 	ret = nl_connect(&nl);
 	if (ret)
 		return ret;
-	ret = gpup_nl_dump(nl, GPUP_CMD_PARENT_GET, &gpup_parent_set, 0, 0, &parents);
+	ret = gpup_nl_dump(nl, GPUP_CMD_PARENT_GET, &gpup_parent_set, 0, 0, parents);
 	if (ret) {
 		ret = nl_error(nl, "parent-get", ret);
 		goto out;
 	}
-	ret = gpup_nl_dump(nl, GPUP_CMD_VF_GET, &gpup_vf_set, 0, 0, &vfs);
+	ret = gpup_nl_dump(nl, cmd, set, 0, 0, objs);
 	if (ret) {
-		ret = nl_error(nl, "vf-get", ret);
-		goto out_parents;
+		ret = nl_error(nl, what, ret);
+		gpup_objs_free(parents);
 	}
+out:
+	gpup_nl_close(nl);
+	return ret;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct gpup_objs parents, vfs;
+	int ret;
+
+	if (argc)
+		return usage_error("list: unexpected argument '%s'", argv[0]);
+	ret = dump_with_parents(GPUP_CMD_VF_GET, "vf-get", &gpup_vf_set, &parents, &vfs);
+	if (ret)
+		return ret;
 	if (json)
 		list_json(&parents, &vfs);
 	else
 		list_human(&parents, &vfs);
 	gpup_objs_free(&vfs);
-out_parents:
 	gpup_objs_free(&parents);
-out:
-	gpup_nl_close(nl);
-	return ret;
+	return 0;
 }
 
 /* VF as given: an id when it is all digits, a device name otherwise */
@@ -388,34 +402,21 @@ static void objs_json(const char *key, const struct gpup_objs *l)
 static int cmd_profiles(int argc, char **argv)
 {
 	struct gpup_objs parents, profiles;
-	struct gpup_nl *nl;
 	int ret;
 
 	if (argc)
 		return usage_error("profiles: unexpected argument '%s'", argv[0]);
-	ret = nl_connect(&nl);
+	ret = dump_with_parents(GPUP_CMD_PROFILE_GET, "profile-get", &gpup_profile_set,
+				&parents, &profiles);
 	if (ret)
 		return ret;
-	ret = gpup_nl_dump(nl, GPUP_CMD_PARENT_GET, &gpup_parent_set, 0, 0, &parents);
-	if (ret) {
-		ret = nl_error(nl, "parent-get", ret);
-		goto out;
-	}
-	ret = gpup_nl_dump(nl, GPUP_CMD_PROFILE_GET, &gpup_profile_set, 0, 0, &profiles);
-	if (ret) {
-		ret = nl_error(nl, "profile-get", ret);
-		goto out_parents;
-	}
 	if (json)
 		objs_json("profiles", &profiles);
 	else
 		profiles_human(&parents, &profiles);
 	gpup_objs_free(&profiles);
-out_parents:
 	gpup_objs_free(&parents);
-out:
-	gpup_nl_close(nl);
-	return ret;
+	return 0;
 }
 
 static int cmd_clear_stats(int argc, char **argv)
