@@ -11,6 +11,10 @@
  *   ROUND n, VRAM...               pages dirtied since the last harvest
  *   MUTABLE, END                   once the device is stopped and clean
  *
+ * A VRAM page goes from the device's own page to the user buffer in one
+ * pass that also computes the record's CRC (crc.c), or, for backends
+ * without host pages and for kernel readers, through a bounce page.
+ *
  * A round ends when its pages are sent; the next one harvests the dirty
  * bits.  In PRE_COPY, with nothing dirty, read() returns -ENOMSG (a
  * temporary end); in STOP_COPY the device is stopped, so a final harvest
@@ -31,6 +35,8 @@
 #include <linux/bitmap.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -69,8 +75,8 @@ struct gpup_mig_file {
 	u32 crc;			/* running CRC of a VRAM record */
 	u8 crc_le[4];
 	u32 crc_pos;			/* 4: no CRC pending */
-	void *page;			/* the VRAM page being read out */
-	bool page_loaded;		/* page holds data_pos's page, in the CRC */
+	void *page;			/* bounce: a copy of a VRAM page */
+	bool page_loaded;		/* page holds data_pos's VRAM page */
 	unsigned long *pending;		/* pages left in this round */
 	unsigned long next_page;
 	u32 round;
@@ -281,10 +287,62 @@ static bool save_record_done(struct gpup_mig_file *migf)
 	       migf->crc_pos == sizeof(migf->crc_le);
 }
 
+/*
+ * VRAM data: @n bytes at @poff of the page of data_pos.  Either way, the
+ * record's CRC takes exactly the bytes the user gets, each read once from
+ * the device (or from a copy read once), and only once they are delivered:
+ * a failed copy can be retried.  Pages are read when their bytes are about
+ * to go out, after the harvest that reported them, so a store racing with
+ * the copy dirties the page again and it goes out in a later round.
+ */
+
+/* Straight from the device's page to a user buffer, summed on the way */
+static int save_copy_direct(struct gpup_mig_file *migf, struct iov_iter *to,
+			    size_t poff, size_t n)
+{
+	struct gpup_mig *mig = migf->mig;
+	u64 off = migf->data_off + migf->data_pos;
+	struct page *page;
+	void *src;
+	int ret;
+
+	page = mig->ops->vram_page(mig, off / GPUP_MIG_PAGE_SIZE);
+	if (IS_ERR(page))
+		return PTR_ERR(page);
+	src = kmap_local_page(page ?: ZERO_PAGE(0));
+	ret = gpup_crc_copy_to_user(iter_iov_addr(to), src + poff, n, &migf->crc);
+	kunmap_local(src);
+	if (page)
+		put_page(page);
+	if (ret)
+		return ret;
+	iov_iter_advance(to, n);
+	return 0;
+}
+
+/* Through a copy of the page, for any iterator and any backend */
+static int save_copy_bounce(struct gpup_mig_file *migf, struct iov_iter *to,
+			    size_t poff, size_t n)
+{
+	struct gpup_mig *mig = migf->mig;
+	u64 off = migf->data_off + migf->data_pos - poff;
+	int ret;
+
+	if (!migf->page_loaded) {
+		ret = mig->ops->vram_read(mig, off, migf->page, GPUP_MIG_PAGE_SIZE);
+		if (ret)
+			return ret;
+		migf->page_loaded = true;
+	}
+	if (copy_to_iter(migf->page + poff, n, to) != n)
+		return -EFAULT;
+	migf->crc = gpup_crc(migf->crc, migf->page + poff, n);
+	return 0;
+}
+
 /* Copy out of the current record; returns bytes copied or -errno */
 static ssize_t save_copy(struct gpup_mig_file *migf, struct iov_iter *to, size_t len)
 {
-	struct gpup_mig *mig = migf->mig;
 	size_t n, poff;
 	int ret;
 
@@ -298,19 +356,13 @@ static ssize_t save_copy(struct gpup_mig_file *migf, struct iov_iter *to, size_t
 	}
 	if (migf->data_pos < migf->data_len) {
 		poff = migf->data_pos % GPUP_MIG_PAGE_SIZE;
-		if (!migf->page_loaded) {
-			/* read each page once, after it was harvested */
-			ret = mig->ops->vram_read(mig, migf->data_off + migf->data_pos,
-						  migf->page, GPUP_MIG_PAGE_SIZE);
-			if (ret)
-				return ret;
-			migf->crc = gpup_stream_crc(migf->crc, migf->page,
-						    GPUP_MIG_PAGE_SIZE);
-			migf->page_loaded = true;
-		}
 		n = min(len, GPUP_MIG_PAGE_SIZE - poff);
-		if (copy_to_iter(migf->page + poff, n, to) != n)
-			return -EFAULT;
+		if (migf->mig->ops->vram_page && iter_is_ubuf(to))
+			ret = save_copy_direct(migf, to, poff, n);
+		else
+			ret = save_copy_bounce(migf, to, poff, n);
+		if (ret)
+			return ret;
 		migf->data_pos += n;
 		if (poff + n == GPUP_MIG_PAGE_SIZE)
 			migf->page_loaded = false;

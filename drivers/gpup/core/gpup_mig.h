@@ -83,6 +83,14 @@ struct gpup_mig_ops {
 	/* Pages ever written (the first pass); returns their number */
 	unsigned long (*populated)(struct gpup_mig *mig, unsigned long *bitmap);
 	int (*vram_read)(struct gpup_mig *mig, u64 off, void *buf, size_t len);
+	/*
+	 * Optional, for VRAM backed by host memory: the page that holds VRAM
+	 * page @idx with a reference the caller drops with put_page(), NULL
+	 * for a page never written (it reads as zeros), or an ERR_PTR.  With
+	 * it, read() copies VRAM straight to the user; without it, through
+	 * vram_read() and a bounce page.
+	 */
+	struct page *(*vram_page)(struct gpup_mig *mig, unsigned long idx);
 	int (*vram_write)(struct gpup_mig *mig, u64 off, const void *buf,
 			  size_t len);
 
@@ -185,5 +193,10 @@ int gpup_mig_precopy_info(struct gpup_mig_file *migf, u64 *initial, u64 *dirty);
 __printf(3, 4) void gpup_mig_set_error(struct gpup_mig *mig, const char *field,
 				       const char *fmt, ...);
 bool gpup_mig_file_claim_report(struct gpup_mig_file *migf);
+
+/* crc.c: CRC-32C through tables, fused with the copy to the user */
+void gpup_crc_init(void);
+u32 gpup_crc(u32 crc, const void *buf, size_t len);
+int gpup_crc_copy_to_user(void __user *dst, const void *src, size_t len, u32 *crc);
 
 #endif /* _GPUP_MIG_H_ */

@@ -426,6 +426,7 @@ EXPORT_SYMBOL_GPL(gpup_mig_show);
 
 static int __init gpup_core_init(void)
 {
+	gpup_crc_init();
 	return gpup_nl_init();
 }
 

@@ -119,6 +119,7 @@ void gpup_vram_destroy(struct gpup_vram *vram);
 void gpup_vram_set_mapping(struct gpup_vram *vram,
 			   struct address_space *mapping, loff_t offset);
 void gpup_vram_clear(struct gpup_vram *vram, bool mark_dirty);
+struct page *gpup_vram_get_page(struct gpup_vram *vram, unsigned long idx);
 int gpup_vram_read(struct gpup_vram *vram, u64 off, void *buf, size_t len);
 int gpup_vram_write(struct gpup_vram *vram, u64 off, const void *buf,
 		    size_t len);

@@ -233,6 +233,11 @@ static int gpup_sim_vram_read(struct gpup_mig *mig, u64 off, void *buf,
 	return gpup_vram_read(&mig_to_vf(mig)->vram, off, buf, len);
 }
 
+static struct page *gpup_sim_vram_page(struct gpup_mig *mig, unsigned long idx)
+{
+	return gpup_vram_get_page(&mig_to_vf(mig)->vram, idx);
+}
+
 static int gpup_sim_vram_write(struct gpup_mig *mig, u64 off, const void *buf,
 			       size_t len)
 {
@@ -284,6 +289,7 @@ const struct gpup_mig_ops gpup_sim_mig_ops = {
 	.dirty_count = gpup_sim_dirty_count,
 	.populated = gpup_sim_populated,
 	.vram_read = gpup_sim_vram_read,
+	.vram_page = gpup_sim_vram_page,
 	.vram_write = gpup_sim_vram_write,
 	.quiesce = gpup_sim_quiesce,
 	.unquiesce = gpup_sim_unquiesce,

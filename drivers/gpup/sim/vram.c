@@ -23,8 +23,10 @@
  *
  * Page lifetime.  Pages are freed only by gpup_vram_clear() (reset) and
  * gpup_vram_destroy() (release), under @lock held for write, after every
- * PTE is zapped.  Lookups hold @lock for read.  @lock is never held across
- * a user copy: the user buffer could be this very mapping.
+ * PTE is zapped.  Lookups hold @lock for read, or take a page reference
+ * under it (gpup_vram_get_page(), for the migration core's copy to the
+ * user).  @lock is never held across a user copy: the user buffer could be
+ * this very mapping.
  */
 #include <linux/bitmap.h>
 #include <linux/crc32.h>
@@ -187,6 +189,26 @@ static void chunk_write(struct page *page, unsigned int poff, unsigned int len,
 
 	memcpy_to_page(page, poff, *src, len);
 	*src += len;
+}
+
+/*
+ * The page behind VRAM page @idx, with a reference, or NULL if it was never
+ * written.  The reference keeps the memory valid if a reset frees the page
+ * meanwhile: the holder then reads stale contents, which a reset during a
+ * migration has marked dirty, so they are sent again.
+ */
+struct page *gpup_vram_get_page(struct gpup_vram *vram, unsigned long idx)
+{
+	struct page *page;
+
+	if (idx >= vram->npages)
+		return ERR_PTR(-EINVAL);
+	down_read(&vram->lock);
+	page = xa_load(&vram->pages, idx);
+	if (page)
+		get_page(page);
+	up_read(&vram->lock);
+	return page;
 }
 
 int gpup_vram_read(struct gpup_vram *vram, u64 off, void *buf, size_t len)
