@@ -198,5 +198,8 @@ bool gpup_mig_file_claim_report(struct gpup_mig_file *migf);
 void gpup_crc_init(void);
 u32 gpup_crc(u32 crc, const void *buf, size_t len);
 int gpup_crc_copy_to_user(void __user *dst, const void *src, size_t len, u32 *crc);
+#if IS_ENABLED(CONFIG_GPUP_KUNIT_TEST)
+int gpup_crc_use_insn(bool on);
+#endif
 
 #endif /* _GPUP_MIG_H_ */

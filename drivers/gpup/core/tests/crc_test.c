@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit tests of crc.c: the table-driven CRC-32C against the kernel's
- * crc32c(), and the copy to the user that computes it on the way.
+ * KUnit tests of crc.c: its CRC-32C, by tables and by the CRC32
+ * instruction, against the kernel's crc32c(), and the copy to the user
+ * that computes it on the way.
  */
 #include <kunit/test.h>
 #include <linux/crc32c.h>
@@ -26,8 +27,35 @@ static u8 *pattern(struct kunit *test, size_t len)
 	return buf;
 }
 
+/* Each case runs with both ways of computing the CRC, as far as the CPU has them */
+static const bool crc_ways[] = { false, true };
+
+static void crc_way_desc(const bool *insn, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", *insn ? "insn" : "tables");
+}
+
+KUNIT_ARRAY_PARAM(crc_way, crc_ways, crc_way_desc);
+
+static void crc_way_restore(void *was)
+{
+	gpup_crc_use_insn((uintptr_t)was);
+}
+
+static void crc_select_way(struct kunit *test)
+{
+	bool insn = *(const bool *)test->param_value;
+	int was = gpup_crc_use_insn(insn);
+
+	if (was < 0)
+		kunit_skip(test, "no CRC32 instruction on this CPU");
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, crc_way_restore,
+							(void *)(uintptr_t)was), 0);
+}
+
 static void crc_check_value(struct kunit *test)
 {
+	crc_select_way(test);
 	/* the CRC-32C check value, as the stream specification states it */
 	KUNIT_EXPECT_EQ(test, ~gpup_crc(~0U, "123456789", 9), 0xe3069283U);
 }
@@ -37,6 +65,7 @@ static void crc_matches_crc32c(struct kunit *test)
 	u8 *buf = pattern(test, BUF_LEN);
 	size_t off, len;
 
+	crc_select_way(test);
 	for (off = 0; off < 8; off++)
 		for (len = 0; len + off <= BUF_LEN; len += len < 64 ? 1 : 61)
 			KUNIT_EXPECT_EQ_MSG(test, gpup_crc(0xabcdef01, buf + off, len),
@@ -65,6 +94,7 @@ static void crc_copy_to_user_same_bytes(struct kunit *test)
 	u32 crc;
 
 	KUNIT_ASSERT_NOT_NULL(test, back);
+	crc_select_way(test);
 	for (soff = 0; soff < 8; soff++)
 		for (doff = 0; doff < 8; doff += 3)
 			for (len = 0; len + soff <= BUF_LEN - 8; len += len < 32 ? 1 : 37) {
@@ -86,6 +116,7 @@ static void crc_copy_to_user_fault_keeps_crc(struct kunit *test)
 	u8 __user *user = user_buf(test, 1);
 	u32 crc = 0x1234;
 
+	crc_select_way(test);
 	/* past the end of the mapping: the first bytes land, then a fault */
 	KUNIT_EXPECT_EQ(test, gpup_crc_copy_to_user(user + PAGE_SIZE - 40, src, 100, &crc),
 			-EFAULT);
@@ -99,10 +130,10 @@ static void crc_copy_to_user_fault_keeps_crc(struct kunit *test)
 }
 
 static struct kunit_case gpup_crc_cases[] = {
-	KUNIT_CASE(crc_check_value),
-	KUNIT_CASE(crc_matches_crc32c),
-	KUNIT_CASE(crc_copy_to_user_same_bytes),
-	KUNIT_CASE(crc_copy_to_user_fault_keeps_crc),
+	KUNIT_CASE_PARAM(crc_check_value, crc_way_gen_params),
+	KUNIT_CASE_PARAM(crc_matches_crc32c, crc_way_gen_params),
+	KUNIT_CASE_PARAM(crc_copy_to_user_same_bytes, crc_way_gen_params),
+	KUNIT_CASE_PARAM(crc_copy_to_user_fault_keeps_crc, crc_way_gen_params),
 	{}
 };
 
