@@ -138,10 +138,12 @@ int gpup_crc_copy_to_user(void __user *dst, const void *src, size_t len, u32 *cr
 	const u8 *s = src;
 	u32 c = *crc;
 
+	might_fault();
 	if (!user_access_begin(dst, len))
 		return -EFAULT;
 	for (; len >= sizeof(u64); len -= sizeof(u64)) {
-		u64 w = get_unaligned((const u64 *)s);
+		/* racing with the guest's stores is expected: see the top */
+		u64 w = data_race(get_unaligned((const u64 *)s));
 
 		/* the register, not a second load, is both stored and summed */
 		OPTIMIZER_HIDE_VAR(w);
