@@ -357,7 +357,9 @@ static ssize_t save_copy(struct gpup_mig_file *migf, struct iov_iter *to, size_t
 	if (migf->data_pos < migf->data_len) {
 		poff = migf->data_pos % GPUP_MIG_PAGE_SIZE;
 		n = min(len, GPUP_MIG_PAGE_SIZE - poff);
-		if (migf->mig->ops->vram_page && iter_is_ubuf(to))
+		/* the one-pass copy stores 8-byte words at any user alignment */
+		if (IS_ENABLED(CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS) &&
+		    migf->mig->ops->vram_page && iter_is_ubuf(to))
 			ret = save_copy_direct(migf, to, poff, n);
 		else
 			ret = save_copy_bounce(migf, to, poff, n);
@@ -739,6 +741,7 @@ struct gpup_mig_file *gpup_mig_save_file(struct gpup_mig *mig, bool stopped)
 	if (IS_ERR(migf))
 		return migf;
 	migf->stopped = stopped;
+	migf->progress_at = jiffies;	/* round 0 is reported from its start */
 	migf->head = kmalloc(HEAD_MAX, GFP_KERNEL_ACCOUNT);
 	migf->pending = bitmap_zalloc(mig->npages, GFP_KERNEL_ACCOUNT);
 	if (!migf->head || !migf->pending)

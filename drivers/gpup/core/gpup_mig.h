@@ -123,7 +123,7 @@ struct gpup_mig {
 	struct gpup_mig_file *resuming;
 	spinlock_t reset_lock;		/* protects deferred_reset */
 	bool deferred_reset;
-	spinlock_t info_lock;		/* stats, last_error, error_field */
+	spinlock_t info_lock;		/* stats, errors; files for readers */
 	struct gpup_mig_stats stats;
 	char last_error[128];		/* why the last stream was refused */
 	char error_field[32];		/* and the field at fault, if one */

@@ -37,6 +37,21 @@ static void mig_set_state(struct gpup_mig *mig, enum vfio_device_mig_state state
 		gpup_nl_state(mig, old, state);
 }
 
+/*
+ * The open files change under state_mutex and are published under
+ * info_lock too, so management can take a reference to one without
+ * state_mutex.  A file leaves its slot before the core drops its own
+ * reference, so a reference taken under info_lock is never to a file
+ * being freed.
+ */
+static void mig_publish(struct gpup_mig *mig, struct gpup_mig_file **slot,
+			struct gpup_mig_file *migf)
+{
+	spin_lock(&mig->info_lock);
+	*slot = migf;
+	spin_unlock(&mig->info_lock);
+}
+
 /* Report how a stream ended, once: whoever claims the report first */
 static void mig_report(struct gpup_mig *mig, struct gpup_mig_file *migf,
 		       enum gpup_mig_result result)
@@ -53,19 +68,19 @@ static void mig_report(struct gpup_mig *mig, struct gpup_mig_file *migf,
  */
 static void mig_end_files_locked(struct gpup_mig *mig)
 {
-	bool active = mig->saving || mig->resuming;
+	struct gpup_mig_file *saving = mig->saving, *resuming = mig->resuming;
 
-	if (mig->saving) {
-		mig_report(mig, mig->saving, GPUP_MIG_RESULT_CANCELLED);
-		gpup_mig_file_put(mig->saving);
-		mig->saving = NULL;
+	if (saving) {
+		mig_report(mig, saving, GPUP_MIG_RESULT_CANCELLED);
+		mig_publish(mig, &mig->saving, NULL);
+		gpup_mig_file_put(saving);
 	}
-	if (mig->resuming) {
-		mig_report(mig, mig->resuming, GPUP_MIG_RESULT_FAILED);
-		gpup_mig_file_put(mig->resuming);
-		mig->resuming = NULL;
+	if (resuming) {
+		mig_report(mig, resuming, GPUP_MIG_RESULT_FAILED);
+		mig_publish(mig, &mig->resuming, NULL);
+		gpup_mig_file_put(resuming);
 	}
-	if (active)
+	if (saving || resuming)
 		mig->ops->end(mig);
 }
 
@@ -141,7 +156,7 @@ static struct file *mig_start_saving(struct gpup_mig *mig, bool stopped)
 		mig->ops->end(mig);
 		return ERR_CAST(migf);
 	}
-	mig->saving = migf;
+	mig_publish(mig, &mig->saving, migf);
 	return gpup_mig_file_get(migf);
 }
 
@@ -206,7 +221,7 @@ static struct file *mig_step(struct gpup_mig *mig, enum vfio_device_mig_state ne
 			mig->ops->end(mig);
 			return ERR_CAST(migf);
 		}
-		mig->resuming = migf;
+		mig_publish(mig, &mig->resuming, migf);
 		return gpup_mig_file_get(migf);
 	default:
 		return ERR_PTR(-EINVAL);
@@ -353,19 +368,25 @@ void gpup_mig_set_error(struct gpup_mig *mig, const char *field, const char *fmt
 
 /*
  * For management: what the stream in flight still has to send, if one is
- * and it can be told now.  Management never waits on a stream: a reader
- * may hold its file across a slow copy to user memory, and a state change
- * waits for that file.
+ * and it can be told now.  Management takes neither state_mutex nor a
+ * busy file: a reader may hold its file across a slow copy to user
+ * memory, and whoever releases state_mutex carries out a deferred reset.
  */
 bool gpup_mig_pending(struct gpup_mig *mig, u64 *bytes)
 {
-	bool known = false;
+	struct gpup_mig_file *migf;
+	struct file *filp = NULL;
+	bool known;
 
-	if (!mutex_trylock(&mig->state_mutex))
+	spin_lock(&mig->info_lock);
+	migf = mig->saving;
+	if (migf)
+		filp = gpup_mig_file_get(migf);
+	spin_unlock(&mig->info_lock);
+	if (!filp)
 		return false;
-	if (mig->saving)
-		known = gpup_mig_file_pending_nowait(mig->saving, bytes);
-	gpup_mig_state_unlock(mig);
+	known = gpup_mig_file_pending_nowait(migf, bytes);
+	fput(filp);
 	return known;
 }
 
@@ -374,17 +395,14 @@ int gpup_mig_clear_stats(struct gpup_mig *mig)
 {
 	int ret = -EBUSY;
 
-	if (!mutex_trylock(&mig->state_mutex))
-		return -EBUSY;	/* a state change is under way */
+	spin_lock(&mig->info_lock);
 	if (!mig->saving && !mig->resuming) {
-		spin_lock(&mig->info_lock);
 		memset(&mig->stats, 0, sizeof(mig->stats));
 		mig->last_error[0] = 0;
 		mig->error_field[0] = 0;
-		spin_unlock(&mig->info_lock);
 		ret = 0;
 	}
-	gpup_mig_state_unlock(mig);
+	spin_unlock(&mig->info_lock);
 	return ret;
 }
 

@@ -137,11 +137,15 @@ static int gpup_nl_profile_get_dumpit(struct sk_buff *skb, struct netlink_callba
 {
 	u32 only = gpup_nl_dump_parent_filter(cb, GPUP_A_PROFILE_PARENT_ID);
 	struct gpup_nl_dump_ctx *ctx = gpup_nl_dump_ctx(cb);
+	unsigned long resumed = ctx->id;
 	struct gpup_parent *parent;
 	int err = 0;
 
 	mutex_lock(&gpup_registry_lock);
 	xa_for_each_start(&gpup_parents, ctx->id, parent, ctx->id) {
+		/* the parent the last message stopped in may have gone */
+		if (ctx->id != resumed)
+			ctx->idx = 0;
 		if (only && parent->id != only)
 			continue;
 		err = gpup_nl_profiles_of(skb, parent, cb, ctx);

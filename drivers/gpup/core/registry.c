@@ -47,6 +47,7 @@ EXPORT_SYMBOL_GPL(gpup_parent_unregister);
 
 int gpup_mig_register(struct gpup_mig *mig, struct gpup_parent *parent)
 {
+	u32 id;
 	int ret;
 
 	if (!mig->ops->info)
@@ -56,10 +57,11 @@ int gpup_mig_register(struct gpup_mig *mig, struct gpup_parent *parent)
 		ret = -ENODEV;
 		goto out;
 	}
-	ret = xa_alloc_cyclic(&gpup_vfs, &mig->id, mig, xa_limit_31b, &gpup_vf_next,
+	ret = xa_alloc_cyclic(&gpup_vfs, &id, mig, xa_limit_31b, &gpup_vf_next,
 			      GFP_KERNEL);
 	if (ret < 0)
 		goto out;
+	WRITE_ONCE(mig->id, id);	/* notifications read it without the lock */
 	mig->parent = parent;
 	parent->vfs++;
 	ret = 0;
@@ -76,7 +78,7 @@ void gpup_mig_unregister(struct gpup_mig *mig)
 		xa_erase(&gpup_vfs, mig->id);
 		mig->parent->vfs--;
 		mig->parent = NULL;
-		mig->id = 0;
+		WRITE_ONCE(mig->id, 0);
 	}
 	mutex_unlock(&gpup_registry_lock);
 }
