@@ -740,28 +740,10 @@ static const struct tap_test tests[] = {
 
 int main(void)
 {
-	struct { const char *profile; char *uuid; struct gpup_dev *d; } vfs[] = {
+	const struct tap_vf vfs[] = {
 		{ "medium", uuid_a, &A }, { "medium", uuid_b, &B },
 		{ "small", uuid_c, &C }, { "large", uuid_l, &L },
 	};
-	unsigned int i, nfail;
-	int ret = 0;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..%zu\n", ARRAY_SIZE(tests));
-	for (i = 0; i < ARRAY_SIZE(vfs) && !ret; i++) {
-		ret = gpup_vf_create(vfs[i].profile, vfs[i].uuid, 40);
-		ret = ret ?: gpup_open(vfs[i].d, vfs[i].uuid);
-	}
-	if (ret) {
-		printf("Bail out! cannot set up the VFs: %s\n", strerror(-ret));
-		return 1;
-	}
-	nfail = tap_run("migration", tests, ARRAY_SIZE(tests));
-	for (i = 0; i < ARRAY_SIZE(vfs); i++) {
-		gpup_close(vfs[i].d);
-		if (gpup_vf_remove(vfs[i].uuid))
-			nfail++;
-	}
-	return nfail ? 1 : 0;
+	return tap_main("migration", tests, ARRAY_SIZE(tests), vfs, ARRAY_SIZE(vfs));
 }

@@ -10,6 +10,9 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "gpup_vfio.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MIB		0x100000ULL
@@ -54,6 +57,41 @@ static inline unsigned int tap_run(const char *suite, const struct tap_test *tes
 	}
 	printf("# %s: %u passed, %u failed\n", suite, n - nfail, nfail);
 	return nfail;
+}
+
+/* A VF a suite works on: created and opened before it, removed after */
+struct tap_vf {
+	const char *profile;
+	char *uuid;		/* 40 bytes */
+	struct gpup_dev *d;
+};
+
+/* The whole of a suite's main(): TAP plan, VFs, tests, clean-up */
+static inline int tap_main(const char *suite, const struct tap_test *tests,
+			   unsigned int n, const struct tap_vf *vfs, unsigned int nvfs)
+{
+	unsigned int i, nfail;
+	int ret = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("TAP version 13\n1..%u\n", n);
+	for (i = 0; i < nvfs && !ret; i++) {
+		ret = gpup_vf_create(vfs[i].profile, vfs[i].uuid, 40);
+		ret = ret ?: gpup_open(vfs[i].d, vfs[i].uuid);
+	}
+	if (ret) {
+		printf("Bail out! cannot set up the VFs: %s\n", strerror(-ret));
+		return 1;
+	}
+	nfail = tap_run(suite, tests, n);
+	for (i = 0; i < nvfs; i++) {
+		gpup_close(vfs[i].d);
+		if (gpup_vf_remove(vfs[i].uuid)) {
+			printf("# removing VF %s failed\n", vfs[i].uuid);
+			nfail++;
+		}
+	}
+	return nfail ? 1 : 0;
 }
 
 #endif

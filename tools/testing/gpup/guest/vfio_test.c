@@ -549,25 +549,9 @@ static const struct tap_test tests[] = {
 
 int main(void)
 {
-	unsigned int nfail;
-	int ret;
+	const struct tap_vf vfs[] = {
+		{ "small", uuid_a, &A }, { "medium", uuid_b, &B },
+	};
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..%zu\n", ARRAY_SIZE(tests));
-	ret = gpup_vf_create("small", uuid_a, sizeof(uuid_a));
-	ret = ret ?: gpup_vf_create("medium", uuid_b, sizeof(uuid_b));
-	ret = ret ?: gpup_open(&A, uuid_a);
-	ret = ret ?: gpup_open(&B, uuid_b);
-	if (ret) {
-		printf("Bail out! cannot set up two VFs: %s\n", strerror(-ret));
-		return 1;
-	}
-	nfail = tap_run("vfio", tests, ARRAY_SIZE(tests));
-	gpup_close(&A);
-	gpup_close(&B);
-	if (gpup_vf_remove(uuid_a) || gpup_vf_remove(uuid_b)) {
-		printf("# removing the VFs failed\n");
-		nfail++;
-	}
-	return nfail ? 1 : 0;
+	return tap_main("vfio", tests, ARRAY_SIZE(tests), vfs, ARRAY_SIZE(vfs));
 }
