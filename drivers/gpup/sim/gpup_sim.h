@@ -22,6 +22,8 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <linux/gpup.h>
+#include <gpup/sim_hw.h>
+#include <gpup/sim_state.h>
 
 #include "../core/gpup_mig.h"
 

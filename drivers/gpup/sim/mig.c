@@ -23,6 +23,10 @@
 /* The VF's dirty bitmaps are in host pages, the stream's in 4 KiB ones */
 static_assert(PAGE_SIZE == GPUP_MIG_PAGE_SIZE);
 
+/* The device-state layouts are ABI: a size change needs a new stream major */
+static_assert(sizeof(struct gpup_sim_immutable) == 40);
+static_assert(sizeof(struct gpup_sim_mutable) == 336);
+
 static struct gpup_vf *mig_to_vf(struct gpup_mig *mig)
 {
 	return container_of(mig, struct gpup_vf, mig);
@@ -44,7 +48,7 @@ static void gpup_sim_end(struct gpup_mig *mig)
 {
 }
 
-static void sim_immutable(struct gpup_vf *vf, struct gpup_rec_immutable *im)
+static void sim_immutable(struct gpup_vf *vf, struct gpup_sim_immutable *im)
 {
 	const struct gpup_profile *p = vf->profile;
 
@@ -63,7 +67,7 @@ static void sim_immutable(struct gpup_vf *vf, struct gpup_rec_immutable *im)
 
 static int gpup_sim_save_immutable(struct gpup_mig *mig, void *buf, size_t *len)
 {
-	struct gpup_rec_immutable im;
+	struct gpup_sim_immutable im;
 
 	if (buf && *len < sizeof(im)) {
 		*len = sizeof(im);
@@ -91,8 +95,8 @@ static int im_check(struct gpup_mig_why *why, const char *field, u64 src, u64 ds
 static int gpup_sim_restore_immutable(struct gpup_mig *mig, const void *buf,
 				      size_t len, struct gpup_mig_why *why)
 {
-	const struct gpup_rec_immutable *s = buf;
-	struct gpup_rec_immutable d;
+	const struct gpup_sim_immutable *s = buf;
+	struct gpup_sim_immutable d;
 
 	if (len < sizeof(d)) {
 		snprintf(why->msg, sizeof(why->msg), "immutable record of %zu bytes, need %zu",
@@ -123,7 +127,7 @@ static int gpup_sim_restore_immutable(struct gpup_mig *mig, const void *buf,
 static int gpup_sim_save_mutable(struct gpup_mig *mig, void *buf, size_t *len)
 {
 	struct gpup_vf *vf = mig_to_vf(mig);
-	struct gpup_rec_mutable *m = buf;
+	struct gpup_sim_mutable *m = buf;
 	const struct gpup_regs *r = &vf->regs;
 	unsigned int i;
 
@@ -150,7 +154,7 @@ static int gpup_sim_save_mutable(struct gpup_mig *mig, void *buf, size_t *len)
 	m->fence = cpu_to_le32(r->fence);
 	m->fence_count = cpu_to_le32(r->fence_count);
 	m->cmd_count = cpu_to_le32(r->cmd_count);
-	m->irq_flags = cpu_to_le32(vf->intx_masked ? GPUP_MIG_IRQ_INTX_MASKED : 0);
+	m->irq_flags = cpu_to_le32(vf->intx_masked ? GPUP_SIM_IRQ_INTX_MASKED : 0);
 	gpup_cfg_read(&vf->cfg, 0, m->config, sizeof(m->config));
 	mutex_unlock(&vf->lock);
 	return 0;
@@ -160,7 +164,7 @@ static int gpup_sim_restore_mutable(struct gpup_mig *mig, const void *buf,
 				    size_t len, struct gpup_mig_why *why)
 {
 	struct gpup_vf *vf = mig_to_vf(mig);
-	const struct gpup_rec_mutable *m = buf;
+	const struct gpup_sim_mutable *m = buf;
 	struct gpup_regs *r = &vf->regs;
 	u32 irq_flags;
 	unsigned int i;
@@ -171,7 +175,7 @@ static int gpup_sim_restore_mutable(struct gpup_mig *mig, const void *buf,
 		return -EINVAL;
 	}
 	irq_flags = le32_to_cpu(m->irq_flags);
-	if (m->reserved || irq_flags & ~GPUP_MIG_IRQ_INTX_MASKED) {
+	if (m->reserved || irq_flags & ~GPUP_SIM_IRQ_INTX_MASKED) {
 		strscpy(why->field, m->reserved ? "reserved" : "irq_flags");
 		strscpy(why->msg, "reserved bits set in the mutable record");
 		return -EINVAL;
@@ -194,7 +198,7 @@ static int gpup_sim_restore_mutable(struct gpup_mig *mig, const void *buf,
 	r->fence = le32_to_cpu(m->fence);
 	r->fence_count = le32_to_cpu(m->fence_count);
 	r->cmd_count = le32_to_cpu(m->cmd_count);
-	vf->intx_masked = irq_flags & GPUP_MIG_IRQ_INTX_MASKED;
+	vf->intx_masked = irq_flags & GPUP_SIM_IRQ_INTX_MASKED;
 	/* the target's read-only config stays; the guest-writable bits move */
 	gpup_cfg_init(&vf->cfg, vf->profile);
 	gpup_cfg_write(&vf->cfg, 0, m->config, sizeof(m->config));

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gpup/sim_hw.h>
+#include <gpup/sim_state.h>
 #include "stream.h"
 #include "gpupctl.h"
 
@@ -93,7 +95,7 @@ static size_t build(u8 *out, unsigned int variant, struct gen *g)
 		.major = cpu_to_le16(GPUP_MIG_VERSION_MAJOR),
 		.minor = cpu_to_le16(GPUP_MIG_VERSION_MINOR),
 	};
-	struct gpup_rec_immutable im = {
+	struct gpup_sim_immutable im = {
 		.vendor_id = cpu_to_le16(GPUP_PCI_VENDOR_ID),
 		.device_id = cpu_to_le16(GPUP_PCI_DEVICE_ID),
 		.profile = cpu_to_le32(GPUP_PROFILE_SMALL),
@@ -104,7 +106,7 @@ static size_t build(u8 *out, unsigned int variant, struct gen *g)
 		.driver_version = cpu_to_le32(GPUP_DRIVER_VERSION),
 		.page_size = cpu_to_le32(PAGE),
 	};
-	struct gpup_rec_mutable mut = { .fence = cpu_to_le32(7) };
+	struct gpup_sim_mutable mut = { .fence = cpu_to_le32(7) };
 	struct gpup_rec_end end;
 	u8 odd[10] = "optional";
 

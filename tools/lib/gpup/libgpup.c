@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <linux/vfio.h>
+#include <gpup/sim_state.h>
 
 #include "libgpup.h"
 #include "stream.h"
@@ -345,13 +346,13 @@ int gpup_save_immutable(int device_fd, void *buf, uint64_t *len)
 	return 0;
 }
 
-/* A little-endian field of struct gpup_rec_immutable, for the report */
+/* A little-endian field of struct gpup_sim_immutable, for the report */
 struct im_field {
 	const char *name;
 	size_t off, size;
 };
 
-#define IM_OFF(f)	offsetof(struct gpup_rec_immutable, f)
+#define IM_OFF(f)	offsetof(struct gpup_sim_immutable, f)
 
 /* In the order gpup_sim compares them, so both name the same field */
 static const struct im_field im_fields[] = {
@@ -367,7 +368,7 @@ static const struct im_field im_fields[] = {
 	{ "page_size", IM_OFF(page_size), 4 },
 };
 
-static_assert(sizeof(struct gpup_rec_immutable) == 40, "immutable layout changed");
+static_assert(sizeof(struct gpup_sim_immutable) == 40, "immutable layout changed");
 
 static uint64_t le_field(const u8 *p, size_t size)
 {
@@ -385,7 +386,7 @@ static uint64_t le_field(const u8 *p, size_t size)
  */
 static void explain_mismatch(const u8 *src, uint32_t slen, const u8 *dst, uint32_t dlen)
 {
-	const size_t im = sizeof(struct gpup_rec_immutable);
+	const size_t im = sizeof(struct gpup_sim_immutable);
 	unsigned int i;
 
 	if (slen >= im && dlen >= im) {

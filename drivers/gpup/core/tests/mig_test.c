@@ -16,6 +16,8 @@
 
 #define NPAGES		64
 #define FAKE_VRAM	(NPAGES * GPUP_MIG_PAGE_SIZE)
+/* A mutable state of its own size: the core must not assume the sim's */
+#define FAKE_MUTABLE_LEN	200
 
 struct fake {
 	struct vfio_device vdev;
@@ -66,7 +68,11 @@ static int fake_restore_im(struct gpup_mig *mig, const void *buf, size_t len,
 
 static int fake_save_mut(struct gpup_mig *mig, void *buf, size_t *len)
 {
-	*len = sizeof(struct gpup_rec_mutable);
+	if (buf && *len < FAKE_MUTABLE_LEN)
+		return -ENOSPC;
+	*len = FAKE_MUTABLE_LEN;
+	if (!buf)
+		return 0;
 	memset(buf, 0, *len);
 	memcpy(buf, to_fake(mig)->regs, sizeof(to_fake(mig)->regs));
 	return 0;

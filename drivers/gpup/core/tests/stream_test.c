@@ -63,9 +63,10 @@ static struct stream *build(struct kunit *test, u16 major, u64 vram_page)
 		.magic = cpu_to_le64(GPUP_MIG_MAGIC), .major = cpu_to_le16(major),
 		.minor = cpu_to_le16(7),
 	};
-	struct gpup_rec_immutable im = { .profile = cpu_to_le32(2) };
+	/* device state is opaque to the core: any bytes of any layout */
+	__le32 im[10] = { [1] = cpu_to_le32(2) };
 	struct gpup_rec_round round = {};
-	struct gpup_rec_mutable mut = { .fence = cpu_to_le32(5) };
+	__le32 mut[84] = { [17] = cpu_to_le32(5) };
 	struct gpup_rec_end end;
 	u8 *vram;
 	struct gpup_rec_vram *v;

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <linux/vfio.h>
 #include <linux/gpup.h>
+#include <gpup/sim_hw.h>
+#include <gpup/sim_state.h>
 
 #define GPUP_PARENT	"/sys/class/mdev_bus/gpup_sim"
 #define GPUP_DEBUGFS	"/sys/kernel/debug/gpup_sim"

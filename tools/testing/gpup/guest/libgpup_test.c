@@ -154,7 +154,7 @@ static void test_too_small_buffer(void)
 struct parsed {
 	unsigned int records;
 	uint16_t types[4];
-	struct gpup_rec_immutable im;
+	struct gpup_sim_immutable im;
 	uint32_t im_len;
 };
 

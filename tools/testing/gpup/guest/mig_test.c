@@ -627,7 +627,7 @@ static int resume_stream(struct gpup_dev *dst, const char *s, long len)
 static void test_hostile_mutable_state(void)
 {
 	static char s[32 * MIB];
-	struct gpup_rec_mutable *m;
+	struct gpup_sim_mutable *m;
 	long len, off;
 	char why[160] = "";
 	int ret;
