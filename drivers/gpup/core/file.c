@@ -30,6 +30,14 @@
  * Lifetime.  A file may outlive the device's open: close_device and reset
  * disable it under its lock, after which read() and write() fail with
  * -ENODEV without touching the device.
+ *
+ * Locking.  migf->lock covers the stream's state and every access to the
+ * device, but never a fault on user memory: user copies made under it run
+ * with page faults disabled, and a copy that faults drops the lock, faults
+ * the user's pages in and tries again.  So disabling a file (STOP, reset,
+ * close) waits for at most one page of a stream, however slow the user's
+ * memory (a userfaultfd, a file on a stalled server) and however large the
+ * read or write.
  */
 #include <linux/anon_inodes.h>
 #include <linux/bitmap.h>
@@ -59,7 +67,8 @@ enum gpup_save_stage {
 struct gpup_mig_file {
 	struct file *filp;
 	struct gpup_mig *mig;
-	struct mutex lock;		/* everything below */
+	struct mutex write_lock;	/* one writer at a time: the page below */
+	struct mutex lock;		/* everything below but page (writing) */
 	bool disabled;			/* the device let go of this file */
 	bool saving;
 	bool reported;			/* its result went out to management */
@@ -119,15 +128,26 @@ void gpup_mig_file_stop(struct gpup_mig_file *migf)
 	mutex_unlock(&migf->lock);
 }
 
-bool gpup_mig_file_complete(struct gpup_mig_file *migf)
+/*
+ * How a stream stands when its device leaves the migration states: a file
+ * that a reset disabled is never complete, whatever it had carried.
+ */
+enum gpup_mig_file_end gpup_mig_file_end(struct gpup_mig_file *migf)
 {
-	bool done;
+	enum gpup_mig_file_end end;
 
 	mutex_lock(&migf->lock);
-	done = migf->saving ? migf->stage == SAVE_DONE && !migf->head_len :
-	       gpup_parser_done(migf->parser);
+	if (migf->parser && migf->parser->error)
+		end = GPUP_MIG_FILE_REFUSED;
+	else if (migf->disabled)
+		end = GPUP_MIG_FILE_DISABLED;
+	else if (migf->saving ? migf->stage == SAVE_DONE && !migf->head_len :
+		 gpup_parser_done(migf->parser))
+		end = GPUP_MIG_FILE_COMPLETE;
+	else
+		end = GPUP_MIG_FILE_SHORT;
 	mutex_unlock(&migf->lock);
-	return done;
+	return end;
 }
 
 /* True for the first caller only: the one that reports the result */
@@ -142,11 +162,6 @@ bool gpup_mig_file_claim_report(struct gpup_mig_file *migf)
 	return first;
 }
 
-const char *gpup_mig_file_error(struct gpup_mig_file *migf)
-{
-	return migf->parser ? migf->parser->error : NULL;
-}
-
 static int gpup_mig_file_release(struct inode *inode, struct file *filp)
 {
 	struct gpup_mig_file *migf = filp->private_data;
@@ -156,6 +171,7 @@ static int gpup_mig_file_release(struct inode *inode, struct file *filp)
 	free_page((unsigned long)migf->page);
 	kfree(migf->head);
 	mutex_destroy(&migf->lock);
+	mutex_destroy(&migf->write_lock);
 	kfree(migf);
 	return 0;
 }
@@ -297,6 +313,23 @@ static bool save_record_done(struct gpup_mig_file *migf)
  * the copy dirties the page again and it goes out in a later round.
  */
 
+/*
+ * Copy to the user with migf->lock held: a fault fails the copy at once
+ * (-EFAULT, the iterator where it was) instead of being waited for.
+ */
+static int copy_out_nofault(const void *src, size_t n, struct iov_iter *to)
+{
+	size_t copied;
+
+	pagefault_disable();
+	copied = copy_to_iter(src, n, to);
+	pagefault_enable();
+	if (copied == n)
+		return 0;
+	iov_iter_revert(to, copied);
+	return -EFAULT;
+}
+
 /* Straight from the device's page to a user buffer, summed on the way */
 static int save_copy_direct(struct gpup_mig_file *migf, struct iov_iter *to,
 			    size_t poff, size_t n)
@@ -311,7 +344,9 @@ static int save_copy_direct(struct gpup_mig_file *migf, struct iov_iter *to,
 	if (IS_ERR(page))
 		return PTR_ERR(page);
 	src = kmap_local_page(page ?: ZERO_PAGE(0));
+	pagefault_disable();
 	ret = gpup_crc_copy_to_user(iter_iov_addr(to), src + poff, n, &migf->crc);
+	pagefault_enable();
 	kunmap_local(src);
 	if (page)
 		put_page(page);
@@ -335,8 +370,9 @@ static int save_copy_bounce(struct gpup_mig_file *migf, struct iov_iter *to,
 			return ret;
 		migf->page_loaded = true;
 	}
-	if (copy_to_iter(migf->page + poff, n, to) != n)
-		return -EFAULT;
+	ret = copy_out_nofault(migf->page + poff, n, to);
+	if (ret)
+		return ret;
 	migf->crc = gpup_crc(migf->crc, migf->page + poff, n);
 	return 0;
 }
@@ -349,8 +385,9 @@ static ssize_t save_copy(struct gpup_mig_file *migf, struct iov_iter *to, size_t
 
 	if (migf->head_pos < migf->head_len) {
 		n = min(len, migf->head_len - migf->head_pos);
-		if (copy_to_iter(migf->head + migf->head_pos, n, to) != n)
-			return -EFAULT;
+		ret = copy_out_nofault(migf->head + migf->head_pos, n, to);
+		if (ret)
+			return ret;
 		migf->head_pos += n;
 		migf->initial_left -= min(migf->initial_left, n);
 		return n;
@@ -374,8 +411,9 @@ static ssize_t save_copy(struct gpup_mig_file *migf, struct iov_iter *to, size_t
 		return n;
 	}
 	n = min_t(size_t, len, sizeof(migf->crc_le) - migf->crc_pos);
-	if (copy_to_iter(migf->crc_le + migf->crc_pos, n, to) != n)
-		return -EFAULT;
+	ret = copy_out_nofault(migf->crc_le + migf->crc_pos, n, to);
+	if (ret)
+		return ret;
 	migf->crc_pos += n;
 	return n;
 }
@@ -406,6 +444,28 @@ static void save_progress(struct gpup_mig_file *migf)
 		gpup_nl_progress(migf->mig, save_pending_locked(migf));
 }
 
+/*
+ * Between two pieces of a read or write: let the device side in, answer a
+ * fatal signal, and fault in user memory that a copy under the lock could
+ * not reach.  Returns 0 to go on, -EFAULT when the user's memory cannot be
+ * faulted in, -EINTR on a fatal signal.
+ */
+static int mig_file_pause(struct gpup_mig_file *migf, struct iov_iter *iter,
+			  size_t fault_len, bool writing)
+{
+	size_t left = 0;
+
+	mutex_unlock(&migf->lock);
+	if (fault_len)
+		left = writing ? fault_in_iov_iter_readable(iter, fault_len) :
+				 fault_in_iov_iter_writeable(iter, fault_len);
+	cond_resched();
+	mutex_lock(&migf->lock);
+	if (fault_len && left == fault_len)
+		return -EFAULT;
+	return fatal_signal_pending(current) ? -EINTR : 0;
+}
+
 static ssize_t gpup_save_read(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct gpup_mig_file *migf = iocb->ki_filp->private_data;
@@ -413,11 +473,11 @@ static ssize_t gpup_save_read(struct kiocb *iocb, struct iov_iter *to)
 	ssize_t done = 0, n = 0;
 
 	mutex_lock(&migf->lock);
-	if (migf->disabled) {
-		n = -ENODEV;
-		goto out;
-	}
 	while (done < len) {
+		if (migf->disabled) {
+			n = -ENODEV;
+			break;
+		}
 		if (!migf->head_len) {
 			if (migf->stage == SAVE_DONE)
 				break;		/* the final end: read() returns 0 */
@@ -427,17 +487,28 @@ static ssize_t gpup_save_read(struct kiocb *iocb, struct iov_iter *to)
 			continue;
 		}
 		n = save_copy(migf, to, len - done);
+		if (n == -EFAULT) {
+			n = mig_file_pause(migf, to, min_t(size_t, len - done, PAGE_SIZE),
+					   false);
+			if (n)
+				break;
+			continue;
+		}
 		if (n < 0)
 			break;
 		done += n;
 		if (save_record_done(migf))
 			save_retire(migf);
+		if (need_resched() || fatal_signal_pending(current)) {
+			n = mig_file_pause(migf, to, 0, false);
+			if (n)
+				break;
+		}
 	}
 	if (done) {
 		save_account(migf, done);
 		save_progress(migf);
 	}
-out:
 	mutex_unlock(&migf->lock);
 	return done ? done : n;
 }
@@ -613,46 +684,83 @@ static const struct gpup_parser_ops gpup_resume_parser_ops = {
 	.vram = resume_vram,
 };
 
+/* The parser refused the stream: say why, once, and management hears it */
+static void resume_refused(struct gpup_mig_file *migf)
+{
+	struct gpup_mig *mig = migf->mig;
+
+	lockdep_assert_held(&migf->lock);
+	if (!gpup_mig_has_error(mig))
+		gpup_mig_set_error(mig, "", "bad stream: %s", migf->parser->error);
+	if (!migf->reported) {
+		migf->reported = true;
+		gpup_nl_done(mig, GPUP_MIG_DIR_RESUME, GPUP_MIG_RESULT_FAILED);
+	}
+}
+
+/* One piece the writer copied into migf->page: to the parser and device */
+static int resume_feed(struct gpup_mig_file *migf, size_t n, bool *refused)
+{
+	int ret;
+
+	mutex_lock(&migf->lock);
+	if (migf->disabled) {
+		ret = -ENODEV;
+	} else {
+		ret = gpup_parser_feed(migf->parser, migf->page, n);
+		if (ret) {
+			resume_refused(migf);
+			*refused = true;
+		}
+	}
+	mutex_unlock(&migf->lock);
+	return ret;
+}
+
+/*
+ * The user's bytes are copied with only write_lock held, so a slow fault
+ * never holds up the device side; each page is then fed under migf->lock.
+ * A refused stream returns the parser's error, whatever came before.
+ * Otherwise, as the VFS expects, a write cut short by a fault, a fatal
+ * signal or a reset returns the bytes taken, and the next one the error.
+ */
 static ssize_t gpup_resume_write(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct gpup_mig_file *migf = iocb->ki_filp->private_data;
 	struct gpup_mig *mig = migf->mig;
 	size_t len = iov_iter_count(from), done = 0;
+	bool refused = false;
 	int ret = 0;
 
-	mutex_lock(&migf->lock);
-	if (migf->disabled) {
-		ret = -ENODEV;
-		goto out;
-	}
-	while (done < len && !ret) {
+	if (mutex_lock_killable(&migf->write_lock))
+		return -EINTR;
+	while (done < len) {
 		size_t n = min_t(size_t, len - done, PAGE_SIZE);
+		size_t got = copy_from_iter(migf->page, n, from);
 
-		if (copy_from_iter(migf->page, n, from) != n) {
+		if (got) {
+			ret = resume_feed(migf, got, &refused);
+			if (ret)
+				break;
+			done += got;
+		}
+		if (got < n) {
 			ret = -EFAULT;
 			break;
 		}
-		ret = gpup_parser_feed(migf->parser, migf->page, n);
-		if (ret) {
-			if (!mig->last_error[0])
-				gpup_mig_set_error(mig, "", "bad stream: %s",
-						   migf->parser->error);
-			/* the refusal is the result: management hears it now */
-			if (!migf->reported) {
-				migf->reported = true;
-				gpup_nl_done(mig, GPUP_MIG_DIR_RESUME,
-					     GPUP_MIG_RESULT_FAILED);
-			}
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
 			break;
 		}
-		done += n;
+		cond_resched();
 	}
+	mutex_unlock(&migf->write_lock);
 	spin_lock(&mig->info_lock);
 	mig->stats.resume_bytes += done;
 	spin_unlock(&mig->info_lock);
-out:
-	mutex_unlock(&migf->lock);
-	return ret ? ret : done;
+	if (refused || !done)
+		return ret;
+	return done;
 }
 
 static const struct file_operations gpup_resume_fops = {
@@ -670,6 +778,7 @@ static struct gpup_mig_file *mig_file_alloc(struct gpup_mig *mig, bool saving)
 	if (!migf)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&migf->lock);
+	mutex_init(&migf->write_lock);
 	migf->mig = mig;
 	migf->saving = saving;
 	migf->page = (void *)__get_free_page(GFP_KERNEL_ACCOUNT);
@@ -689,6 +798,7 @@ static struct gpup_mig_file *mig_file_alloc(struct gpup_mig *mig, bool saving)
 err:
 	free_page((unsigned long)migf->page);
 	mutex_destroy(&migf->lock);
+	mutex_destroy(&migf->write_lock);
 	kfree(migf);
 	return ERR_PTR(ret);
 }

@@ -15,7 +15,8 @@
  *
  * A backend embeds struct gpup_mig in its device, calls gpup_mig_init()
  * from its vfio_device init, gpup_mig_open()/gpup_mig_close() from
- * open_device/close_device and gpup_mig_reset() after every device reset,
+ * open_device/close_device, gpup_mig_reset_prepare() and _done() around
+ * every device reset,
  * and its vfio_migration_ops call gpup_mig_set_state(), _get_state() and
  * _data_size() on that gpup_mig.
  *
@@ -123,7 +124,8 @@ struct gpup_mig {
 	struct gpup_mig_file *resuming;
 	spinlock_t reset_lock;		/* protects deferred_reset */
 	bool deferred_reset;
-	spinlock_t info_lock;		/* stats, errors; files for readers */
+	spinlock_t info_lock;		/* stats, errors, resetting; files for readers */
+	unsigned int resetting;		/* device resets under way */
 	struct gpup_mig_stats stats;
 	char last_error[128];		/* why the last stream was refused */
 	char error_field[32];		/* and the field at fault, if one */
@@ -168,7 +170,8 @@ int gpup_mig_init(struct gpup_mig *mig, struct vfio_device *vdev,
 void gpup_mig_destroy(struct gpup_mig *mig);
 void gpup_mig_open(struct gpup_mig *mig);
 void gpup_mig_close(struct gpup_mig *mig);
-void gpup_mig_reset(struct gpup_mig *mig);
+void gpup_mig_reset_prepare(struct gpup_mig *mig);
+void gpup_mig_reset_done(struct gpup_mig *mig);
 void gpup_mig_show(struct gpup_mig *mig, struct seq_file *s);
 
 /* The VFIO entry points, callable without a registered vfio_device */
@@ -182,8 +185,15 @@ void gpup_mig_state_unlock(struct gpup_mig *mig);
 struct gpup_mig_file *gpup_mig_save_file(struct gpup_mig *mig, bool stopped);
 struct gpup_mig_file *gpup_mig_resume_file(struct gpup_mig *mig);
 void gpup_mig_file_stop(struct gpup_mig_file *migf);
-bool gpup_mig_file_complete(struct gpup_mig_file *migf);
-const char *gpup_mig_file_error(struct gpup_mig_file *migf);
+enum gpup_mig_file_end {
+	GPUP_MIG_FILE_COMPLETE,		/* the whole stream went through */
+	GPUP_MIG_FILE_REFUSED,		/* the parser or the backend refused it */
+	GPUP_MIG_FILE_DISABLED,		/* cut by a reset */
+	GPUP_MIG_FILE_SHORT,		/* not at its end yet */
+};
+
+enum gpup_mig_file_end gpup_mig_file_end(struct gpup_mig_file *migf);
+bool gpup_mig_has_error(struct gpup_mig *mig);
 void gpup_mig_file_disable(struct gpup_mig_file *migf);
 struct file *gpup_mig_file_get(struct gpup_mig_file *migf);
 void gpup_mig_file_put(struct gpup_mig_file *migf);
@@ -200,6 +210,8 @@ u32 gpup_crc(u32 crc, const void *buf, size_t len);
 int gpup_crc_copy_to_user(void __user *dst, const void *src, size_t len, u32 *crc);
 #if IS_ENABLED(CONFIG_GPUP_KUNIT_TEST)
 int gpup_crc_use_insn(bool on);
+struct file *mig_set_state_locked(struct gpup_mig *mig,
+				  enum vfio_device_mig_state new_state);
 #endif
 
 #endif /* _GPUP_MIG_H_ */

@@ -8,10 +8,15 @@
  * it, and what PRE_COPY did not send is sent in STOP_COPY.
  *
  * Reset.  A device reset may come while another thread holds state_mutex
- * (VFIO_DEVICE_RESET runs under locks a state change may need), so it only
- * records itself and takes the mutex if free; whoever releases state_mutex
- * applies it: files disabled, state back to RUNNING.
+ * (VFIO_DEVICE_RESET runs under locks a state change may need), so the
+ * backend brackets it with gpup_mig_reset_prepare() and _done().  Prepare
+ * disables every data file before the device is touched, and files born
+ * until done are born disabled: no read or write reaches the device once
+ * its reset has begun, and a target never accepts a stream that a reset
+ * cut.  Done records the reset and takes state_mutex if free; whoever
+ * releases state_mutex applies it: files ended, state back to RUNNING.
  */
+#include <kunit/visibility.h>
 #include <linux/file.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
@@ -47,9 +52,15 @@ static void mig_set_state(struct gpup_mig *mig, enum vfio_device_mig_state state
 static void mig_publish(struct gpup_mig *mig, struct gpup_mig_file **slot,
 			struct gpup_mig_file *migf)
 {
+	bool resetting;
+
 	spin_lock(&mig->info_lock);
 	*slot = migf;
+	resetting = migf && mig->resetting;
 	spin_unlock(&mig->info_lock);
+	/* born during a reset: the device under it is not the stream's */
+	if (resetting)
+		gpup_mig_file_disable(migf);
 }
 
 /* Report how a stream ended, once: whoever claims the report first */
@@ -62,6 +73,21 @@ static void mig_report(struct gpup_mig *mig, struct gpup_mig_file *migf,
 }
 
 /*
+ * A file is disabled before it leaves its slot: a reset that no longer
+ * finds it there must find it unable to reach the device.
+ */
+static void mig_end_file(struct gpup_mig *mig, struct gpup_mig_file **slot,
+			 enum gpup_mig_result result)
+{
+	struct gpup_mig_file *migf = *slot;
+
+	mig_report(mig, migf, result);
+	gpup_mig_file_disable(migf);
+	mig_publish(mig, slot, NULL);
+	gpup_mig_file_put(migf);
+}
+
+/*
  * Drop the stream in progress, if any, and leave the migrating
  * configuration.  A stream not reported yet ended early: a saving one
  * was abandoned, a resuming one left its device half restored.
@@ -70,16 +96,10 @@ static void mig_end_files_locked(struct gpup_mig *mig)
 {
 	struct gpup_mig_file *saving = mig->saving, *resuming = mig->resuming;
 
-	if (saving) {
-		mig_report(mig, saving, GPUP_MIG_RESULT_CANCELLED);
-		mig_publish(mig, &mig->saving, NULL);
-		gpup_mig_file_put(saving);
-	}
-	if (resuming) {
-		mig_report(mig, resuming, GPUP_MIG_RESULT_FAILED);
-		mig_publish(mig, &mig->resuming, NULL);
-		gpup_mig_file_put(resuming);
-	}
+	if (saving)
+		mig_end_file(mig, &mig->saving, GPUP_MIG_RESULT_CANCELLED);
+	if (resuming)
+		mig_end_file(mig, &mig->resuming, GPUP_MIG_RESULT_FAILED);
 	if (saving || resuming)
 		mig->ops->end(mig);
 }
@@ -105,8 +125,59 @@ again:
 	spin_unlock(&mig->reset_lock);
 }
 
-void gpup_mig_reset(struct gpup_mig *mig)
+/**
+ * gpup_mig_reset_prepare() - a reset of the device is about to begin
+ * @mig: the VF's migration state
+ *
+ * Disables the VF's data files: a read() or write() in progress finishes
+ * its current page, then every one fails with -ENODEV without touching the
+ * device, and a stream that was resuming can no longer complete.  Files
+ * created before gpup_mig_reset_done() are disabled as they are born.
+ * Takes no state_mutex, so it may run while another thread holds it.
+ *
+ * Context: process context; sleeps.  Pair with gpup_mig_reset_done().
+ */
+void gpup_mig_reset_prepare(struct gpup_mig *mig)
 {
+	struct gpup_mig_file *files[2];
+	struct file *filps[2] = {};
+	int i;
+
+	spin_lock(&mig->info_lock);
+	mig->resetting++;
+	files[0] = mig->saving;
+	files[1] = mig->resuming;
+	for (i = 0; i < ARRAY_SIZE(files); i++)
+		if (files[i])
+			filps[i] = gpup_mig_file_get(files[i]);
+	spin_unlock(&mig->info_lock);
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		if (!filps[i])
+			continue;
+		gpup_mig_file_disable(files[i]);
+		fput(filps[i]);
+	}
+}
+EXPORT_SYMBOL_GPL(gpup_mig_reset_prepare);
+
+/**
+ * gpup_mig_reset_done() - the device has been reset
+ * @mig: the VF's migration state
+ *
+ * Ends the migration the reset interrupted and puts the state machine back
+ * in RUNNING with the engine unquiesced, now if state_mutex is free, or
+ * else when its holder releases it.
+ *
+ * Context: process context; sleeps.  After gpup_mig_reset_prepare().
+ */
+void gpup_mig_reset_done(struct gpup_mig *mig)
+{
+	spin_lock(&mig->info_lock);
+	if (!WARN_ON(!mig->resetting))
+		mig->resetting--;
+	spin_unlock(&mig->info_lock);
+
 	spin_lock(&mig->reset_lock);
 	mig->deferred_reset = true;
 	if (!mutex_trylock(&mig->state_mutex)) {
@@ -116,7 +187,7 @@ void gpup_mig_reset(struct gpup_mig *mig)
 	spin_unlock(&mig->reset_lock);
 	gpup_mig_state_unlock(mig);
 }
-EXPORT_SYMBOL_GPL(gpup_mig_reset);
+EXPORT_SYMBOL_GPL(gpup_mig_reset_done);
 
 static void mig_set_quiesced(struct gpup_mig *mig, bool quiesced)
 {
@@ -162,13 +233,38 @@ static struct file *mig_start_saving(struct gpup_mig *mig, bool stopped)
 
 static void mig_end_saving(struct gpup_mig *mig)
 {
-	if (mig->saving && gpup_mig_file_complete(mig->saving)) {
+	if (mig->saving && gpup_mig_file_end(mig->saving) == GPUP_MIG_FILE_COMPLETE) {
 		spin_lock(&mig->info_lock);
 		mig->stats.migrations++;
 		spin_unlock(&mig->info_lock);
 		mig_report(mig, mig->saving, GPUP_MIG_RESULT_OK);
 	}
 	mig_end_files_locked(mig);
+}
+
+/*
+ * RESUMING -> STOP: the device runs only a stream that arrived whole.  A
+ * half-restored device is unusable until reset, and says why.
+ */
+static struct file *mig_end_resuming(struct gpup_mig *mig)
+{
+	switch (gpup_mig_file_end(mig->resuming)) {
+	case GPUP_MIG_FILE_COMPLETE:
+		mig_report(mig, mig->resuming, GPUP_MIG_RESULT_OK);
+		mig_end_files_locked(mig);
+		return NULL;
+	case GPUP_MIG_FILE_REFUSED:
+		break;		/* the write that failed said why */
+	case GPUP_MIG_FILE_DISABLED:
+		gpup_mig_set_error(mig, "", "device reset during the stream");
+		break;
+	default:
+		gpup_mig_set_error(mig, "", "incomplete stream: no end record");
+		break;
+	}
+	mig_end_files_locked(mig);
+	mig_set_state(mig, VFIO_DEVICE_STATE_ERROR);
+	return ERR_PTR(-EINVAL);
 }
 
 /* One arc of the state machine, as vfio_mig_get_next_state() walks them */
@@ -187,19 +283,8 @@ static struct file *mig_step(struct gpup_mig *mig, enum vfio_device_mig_state ne
 	case VFIO_DEVICE_STATE_STOP:
 		if (cur == VFIO_DEVICE_STATE_STOP_COPY)
 			mig_end_saving(mig);
-		if (cur == VFIO_DEVICE_STATE_RESUMING) {
-			if (!gpup_mig_file_complete(mig->resuming)) {
-				/* a half-restored device is unusable until reset */
-				if (!gpup_mig_file_error(mig->resuming))
-					gpup_mig_set_error(mig, "",
-							   "incomplete stream: no end record");
-				mig_end_files_locked(mig);
-				mig_set_state(mig, VFIO_DEVICE_STATE_ERROR);
-				return ERR_PTR(-EINVAL);
-			}
-			mig_report(mig, mig->resuming, GPUP_MIG_RESULT_OK);
-			mig_end_files_locked(mig);
-		}
+		if (cur == VFIO_DEVICE_STATE_RESUMING)
+			return mig_end_resuming(mig);
 		return NULL;
 	case VFIO_DEVICE_STATE_PRE_COPY:
 	case VFIO_DEVICE_STATE_PRE_COPY_P2P:
@@ -228,8 +313,9 @@ static struct file *mig_step(struct gpup_mig *mig, enum vfio_device_mig_state ne
 	}
 }
 
-static struct file *mig_set_state_locked(struct gpup_mig *mig,
-					 enum vfio_device_mig_state new_state)
+VISIBLE_IF_KUNIT
+struct file *mig_set_state_locked(struct gpup_mig *mig,
+				  enum vfio_device_mig_state new_state)
 {
 	enum vfio_device_mig_state next;
 	struct file *res = NULL;
@@ -364,6 +450,17 @@ void gpup_mig_set_error(struct gpup_mig *mig, const char *field, const char *fmt
 	strscpy(mig->error_field, field);
 	spin_unlock(&mig->info_lock);
 	dev_err(mig->vdev->dev, "migration refused: %s\n", msg);
+}
+
+/* Whether the current stream has recorded why it was refused */
+bool gpup_mig_has_error(struct gpup_mig *mig)
+{
+	bool has;
+
+	spin_lock(&mig->info_lock);
+	has = mig->last_error[0];
+	spin_unlock(&mig->info_lock);
+	return has;
 }
 
 /*

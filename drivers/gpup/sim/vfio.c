@@ -492,9 +492,10 @@ static long gpup_vf_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	case VFIO_DEVICE_SET_IRQS:
 		return gpup_ioctl_set_irqs(vf, uarg);
 	case VFIO_DEVICE_RESET:
-		/* end the stream first, so no data-file write lands after it */
-		gpup_mig_reset(&vf->mig);
+		/* no data file touches the VF from the reset's start on */
+		gpup_mig_reset_prepare(&vf->mig);
 		gpup_vf_reset(vf, false);
+		gpup_mig_reset_done(&vf->mig);
 		return 0;
 	default:
 		return -ENOTTY;

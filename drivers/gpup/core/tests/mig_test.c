@@ -403,7 +403,8 @@ static void mig_incompatible_refused_before_vram(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(res), -EINVAL);
 	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&dst->mig), S(ERROR));
 	KUNIT_EXPECT_EQ(test, PTR_ERR(gpup_mig_set_state(&dst->mig, S(RUNNING))), -EINVAL);
-	gpup_mig_reset(&dst->mig);
+	gpup_mig_reset_prepare(&dst->mig);
+	gpup_mig_reset_done(&dst->mig);
 	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&dst->mig), S(RUNNING));
 	/* the old file is dead after the reset */
 	KUNIT_EXPECT_EQ(test, kernel_write(df, buf, 1, &pos), -ENODEV);
@@ -422,11 +423,70 @@ static void mig_reset_while_state_locked_is_deferred(struct kunit *test)
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(sf));
 	mutex_lock(&f->mig.state_mutex);
-	gpup_mig_reset(&f->mig);		/* cannot take the mutex: deferred */
+	gpup_mig_reset_prepare(&f->mig);
+	/* the file is dead before the device is reset, mutex or not */
+	KUNIT_EXPECT_EQ(test, kernel_read(sf, &byte, 1, &pos), -ENODEV);
+	gpup_mig_reset_done(&f->mig);		/* cannot take the mutex: deferred */
 	KUNIT_EXPECT_EQ(test, f->mig.state, S(PRE_COPY));
 	gpup_mig_state_unlock(&f->mig);		/* applies it */
 	KUNIT_EXPECT_EQ(test, f->mig.state, S(RUNNING));
 	KUNIT_EXPECT_EQ(test, kernel_read(sf, &byte, 1, &pos), -ENODEV);
+	fput(sf);
+	gpup_mig_close(&f->mig);
+}
+
+/*
+ * A reset while another thread holds state_mutex and a whole stream was
+ * written: the target must not accept it, though every byte arrived.
+ */
+static void mig_reset_cuts_a_complete_stream(struct kunit *test)
+{
+	struct fake *src = new_fake(test, 1), *dst = new_fake(test, 1);
+	size_t cap = 2 * FAKE_VRAM, len = 0;
+	u8 *buf = kunit_kzalloc(test, cap, GFP_KERNEL);
+	struct file *sf, *df, *res;
+	loff_t pos = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	fake_store(src, 5, 0x55);
+	put_res(gpup_mig_set_state(&src->mig, S(STOP)));
+	sf = gpup_mig_set_state(&src->mig, S(STOP_COPY));
+	df = gpup_mig_set_state(&dst->mig, S(RESUMING));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(sf));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(df));
+	drain(sf, buf, &len, cap);
+	/* all but the last byte, then the reset, then the last byte */
+	KUNIT_ASSERT_EQ(test, kernel_write(df, buf, len - 1, &pos), len - 1);
+	mutex_lock(&dst->mig.state_mutex);
+	gpup_mig_reset_prepare(&dst->mig);
+	KUNIT_EXPECT_EQ(test, kernel_write(df, buf + len - 1, 1, &pos), -ENODEV);
+	gpup_mig_reset_done(&dst->mig);
+	/* the holder's RESUMING -> STOP refuses the cut stream */
+	res = mig_set_state_locked(&dst->mig, S(STOP));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(res), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(dst->mig.last_error, "reset"));
+	gpup_mig_state_unlock(&dst->mig);	/* applies the reset */
+	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&dst->mig), S(RUNNING));
+	fput(sf);
+	fput(df);
+	gpup_mig_close(&src->mig);
+	gpup_mig_close(&dst->mig);
+}
+
+/* A stream born during a reset is born dead */
+static void mig_stream_born_during_reset_is_disabled(struct kunit *test)
+{
+	struct fake *f = new_fake(test, 1);
+	struct file *sf;
+	u8 byte;
+	loff_t pos = 0;
+
+	gpup_mig_reset_prepare(&f->mig);
+	sf = gpup_mig_set_state(&f->mig, S(PRE_COPY));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(sf));
+	KUNIT_EXPECT_EQ(test, kernel_read(sf, &byte, 1, &pos), -ENODEV);
+	gpup_mig_reset_done(&f->mig);
+	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&f->mig), S(RUNNING));
 	fput(sf);
 	gpup_mig_close(&f->mig);
 }
@@ -470,6 +530,8 @@ static struct kunit_case gpup_mig_cases[] = {
 	KUNIT_CASE(mig_round_trip_with_precopy),
 	KUNIT_CASE(mig_incompatible_refused_before_vram),
 	KUNIT_CASE(mig_reset_while_state_locked_is_deferred),
+	KUNIT_CASE(mig_reset_cuts_a_complete_stream),
+	KUNIT_CASE(mig_stream_born_during_reset_is_disabled),
 	KUNIT_CASE(mig_stats_follow_the_stream),
 	{}
 };
