@@ -445,31 +445,45 @@ static void save_progress(struct gpup_mig_file *migf)
 }
 
 /*
- * Between two pieces of a read or write: let the device side in, answer a
- * fatal signal, and fault in user memory that a copy under the lock could
- * not reach.  Returns 0 to go on, -EFAULT when the user's memory cannot be
- * faulted in, -EINTR on a fatal signal.
+ * Between two pieces of a read: let the device side in, and answer a
+ * fatal signal.  Returns 0 or -EINTR.
  */
-static int mig_file_pause(struct gpup_mig_file *migf, struct iov_iter *iter,
-			  size_t fault_len, bool writing)
+static int save_yield(struct gpup_mig_file *migf)
 {
-	size_t left = 0;
-
 	mutex_unlock(&migf->lock);
-	if (fault_len)
-		left = writing ? fault_in_iov_iter_readable(iter, fault_len) :
-				 fault_in_iov_iter_writeable(iter, fault_len);
 	cond_resched();
 	mutex_lock(&migf->lock);
-	if (fault_len && left == fault_len)
-		return -EFAULT;
 	return fatal_signal_pending(current) ? -EINTR : 0;
 }
 
+/*
+ * A copy under the lock faulted: fault in up to @len bytes of the user's
+ * buffer without the lock.  Returns how many are there now (0: none can
+ * be), or -EINTR.
+ */
+static ssize_t save_fault_in(struct gpup_mig_file *migf, struct iov_iter *to,
+			     size_t len)
+{
+	size_t left;
+
+	mutex_unlock(&migf->lock);
+	left = fault_in_iov_iter_writeable(to, len);
+	mutex_lock(&migf->lock);
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	return len - left;
+}
+
+/*
+ * Copy out as much of the stream as the user asked for.  @room is what the
+ * user's buffer is known to take from where it stands: after a fault, the
+ * next copy stops where the faulted-in part ends, so a buffer that runs
+ * into unmapped memory gets every byte before it (a short read).
+ */
 static ssize_t gpup_save_read(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct gpup_mig_file *migf = iocb->ki_filp->private_data;
-	size_t len = iov_iter_count(to);
+	size_t len = iov_iter_count(to), room = len;
 	ssize_t done = 0, n = 0;
 
 	mutex_lock(&migf->lock);
@@ -486,21 +500,24 @@ static ssize_t gpup_save_read(struct kiocb *iocb, struct iov_iter *to)
 				break;
 			continue;
 		}
-		n = save_copy(migf, to, len - done);
+		n = save_copy(migf, to, min(len - done, room));
 		if (n == -EFAULT) {
-			n = mig_file_pause(migf, to, min_t(size_t, len - done, PAGE_SIZE),
-					   false);
-			if (n)
+			n = save_fault_in(migf, to, min_t(size_t, len - done, PAGE_SIZE));
+			if (n <= 0) {
+				n = n ?: -EFAULT;
 				break;
+			}
+			room = n;
 			continue;
 		}
 		if (n < 0)
 			break;
 		done += n;
+		room = room > n ? room - n : len - done;
 		if (save_record_done(migf))
 			save_retire(migf);
 		if (need_resched() || fatal_signal_pending(current)) {
-			n = mig_file_pause(migf, to, 0, false);
+			n = save_yield(migf);
 			if (n)
 				break;
 		}

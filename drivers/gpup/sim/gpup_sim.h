@@ -102,6 +102,7 @@ void gpup_regs_init(struct gpup_regs *regs);
 int gpup_regs_check_access(u64 off, size_t len);
 u32 gpup_regs_read(const struct gpup_regs *regs,
 		   const struct gpup_profile *profile, u32 off);
+int gpup_regs_check_state(const struct gpup_regs *regs, const char **field);
 unsigned int gpup_regs_write(struct gpup_regs *regs, u32 off, u32 val);
 
 /* vram.c: BAR2, host pages allocated on first write */

@@ -9,6 +9,7 @@
 #include <linux/device.h>
 #include <linux/module.h>
 #include <linux/sizes.h>
+#include <linux/slab.h>
 
 #include "gpup_sim.h"
 
@@ -44,12 +45,15 @@ static struct gpup_type gpup_types[] = {
 
 static struct mdev_type *gpup_mdev_types[ARRAY_SIZE(gpup_types)];
 
-static struct {
+/* The one simulated GPU; freed when the last reference to its device goes */
+struct gpup_sim_parent {
 	struct device dev;
 	struct mdev_parent parent;
 	struct gpup_pool pool;
 	struct gpup_parent mgmt;	/* as the migration core lists it */
-} gpup_sim_parent;
+};
+
+static struct gpup_sim_parent *gpup_sim;
 
 static const struct class gpup_class = {
 	.name = "gpup",
@@ -64,12 +68,12 @@ const struct gpup_profile *gpup_type_profile(struct mdev_type *mtype)
 
 struct gpup_pool *gpup_type_pool(struct mdev_type *mtype)
 {
-	return &gpup_sim_parent.pool;
+	return &gpup_sim->pool;
 }
 
 static void gpup_sim_parent_vram(struct gpup_parent *parent, u64 *total, u64 *free)
 {
-	struct gpup_pool *pool = &gpup_sim_parent.pool;
+	struct gpup_pool *pool = &gpup_sim->pool;
 
 	spin_lock(&pool->lock);
 	*total = pool->total;
@@ -89,7 +93,7 @@ static int gpup_sim_parent_profile(struct gpup_parent *parent, unsigned int idx,
 	info->name = p->name;
 	info->vram_size = p->vram_size;
 	info->engines = p->engines;
-	info->available = gpup_pool_available(&gpup_sim_parent.pool, p->vram_size);
+	info->available = gpup_pool_available(&gpup_sim->pool, p->vram_size);
 	return 0;
 }
 
@@ -110,7 +114,7 @@ static int gpup_sim_probe(struct mdev_device *mdev)
 	ret = vfio_register_emulated_iommu_dev(&vf->vdev);
 	if (ret)
 		goto err_put;
-	ret = gpup_mig_register(&vf->mig, &gpup_sim_parent.mgmt);
+	ret = gpup_mig_register(&vf->mig, &gpup_sim->mgmt);
 	if (ret)
 		goto err_unregister;
 
@@ -127,13 +131,14 @@ err_put:
 	return ret;
 }
 
+/* The VF stays listed for management until its last user has let it go */
 static void gpup_sim_remove(struct mdev_device *mdev)
 {
 	struct gpup_vf *vf = dev_get_drvdata(&mdev->dev);
 
-	gpup_debugfs_remove_vf(vf);
-	gpup_mig_unregister(&vf->mig);
 	vfio_unregister_group_dev(&vf->vdev);
+	gpup_mig_unregister(&vf->mig);
+	gpup_debugfs_remove_vf(vf);
 	vfio_put_device(&vf->vdev);
 }
 
@@ -166,6 +171,7 @@ static struct mdev_driver gpup_sim_driver = {
 
 static void gpup_sim_parent_release(struct device *dev)
 {
+	kfree(container_of(dev, struct gpup_sim_parent, dev));
 }
 
 static int gpup_sim_parent_add(void)
@@ -176,24 +182,29 @@ static int gpup_sim_parent_add(void)
 	for (i = 0; i < ARRAY_SIZE(gpup_types); i++)
 		gpup_mdev_types[i] = &gpup_types[i].mtype;
 
-	gpup_pool_init(&gpup_sim_parent.pool, (u64)vram_pool_mb << 20);
-	gpup_sim_parent.dev.class = &gpup_class;
-	gpup_sim_parent.dev.release = gpup_sim_parent_release;
-	dev_set_name(&gpup_sim_parent.dev, GPUP_SIM_NAME);
-
-	ret = device_register(&gpup_sim_parent.dev);
+	gpup_sim = kzalloc(sizeof(*gpup_sim), GFP_KERNEL);
+	if (!gpup_sim)
+		return -ENOMEM;
+	gpup_pool_init(&gpup_sim->pool, (u64)vram_pool_mb << 20);
+	device_initialize(&gpup_sim->dev);
+	gpup_sim->dev.class = &gpup_class;
+	gpup_sim->dev.release = gpup_sim_parent_release;
+	ret = dev_set_name(&gpup_sim->dev, GPUP_SIM_NAME);
+	if (ret)
+		goto err_put;
+	ret = device_add(&gpup_sim->dev);
 	if (ret)
 		goto err_put;
 
 	/* known to the core before any VF can be created on it */
-	gpup_sim_parent.mgmt.dev = &gpup_sim_parent.dev;
-	gpup_sim_parent.mgmt.driver = GPUP_SIM_NAME;
-	gpup_sim_parent.mgmt.ops = &gpup_sim_parent_ops;
-	ret = gpup_parent_register(&gpup_sim_parent.mgmt);
+	gpup_sim->mgmt.dev = &gpup_sim->dev;
+	gpup_sim->mgmt.driver = GPUP_SIM_NAME;
+	gpup_sim->mgmt.ops = &gpup_sim_parent_ops;
+	ret = gpup_parent_register(&gpup_sim->mgmt);
 	if (ret)
 		goto err_del;
 
-	ret = mdev_register_parent(&gpup_sim_parent.parent, &gpup_sim_parent.dev,
+	ret = mdev_register_parent(&gpup_sim->parent, &gpup_sim->dev,
 				   &gpup_sim_driver, gpup_mdev_types,
 				   ARRAY_SIZE(gpup_mdev_types));
 	if (ret)
@@ -201,11 +212,12 @@ static int gpup_sim_parent_add(void)
 	return 0;
 
 err_mgmt:
-	gpup_parent_unregister(&gpup_sim_parent.mgmt);
+	gpup_parent_unregister(&gpup_sim->mgmt);
 err_del:
-	device_del(&gpup_sim_parent.dev);
+	device_del(&gpup_sim->dev);
 err_put:
-	put_device(&gpup_sim_parent.dev);
+	put_device(&gpup_sim->dev);	/* frees it */
+	gpup_sim = NULL;
 	return ret;
 }
 
@@ -250,9 +262,9 @@ err_wq:
 
 static void __exit gpup_sim_exit(void)
 {
-	mdev_unregister_parent(&gpup_sim_parent.parent);
-	gpup_parent_unregister(&gpup_sim_parent.mgmt);
-	device_unregister(&gpup_sim_parent.dev);
+	mdev_unregister_parent(&gpup_sim->parent);
+	gpup_parent_unregister(&gpup_sim->mgmt);
+	device_unregister(&gpup_sim->dev);
 	gpup_debugfs_exit();
 	mdev_unregister_driver(&gpup_sim_driver);
 	class_unregister(&gpup_class);

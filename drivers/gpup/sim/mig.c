@@ -160,14 +160,35 @@ static int gpup_sim_save_mutable(struct gpup_mig *mig, void *buf, size_t *len)
 	return 0;
 }
 
+static void sim_regs_decode(const struct gpup_sim_mutable *m, struct gpup_regs *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(r->scratch); i++)
+		r->scratch[i] = le32_to_cpu(m->scratch[i]);
+	r->ctrl = le32_to_cpu(m->ctrl);
+	r->status = le32_to_cpu(m->status);
+	r->error = le32_to_cpu(m->error);
+	r->error_head = le32_to_cpu(m->error_head);
+	r->int_status = le32_to_cpu(m->int_status);
+	r->int_mask = le32_to_cpu(m->int_mask);
+	r->ring_base = le64_to_cpu(m->ring_base);
+	r->ring_size = le32_to_cpu(m->ring_size);
+	r->ring_head = le32_to_cpu(m->ring_head);
+	r->ring_tail = le32_to_cpu(m->ring_tail);
+	r->fence = le32_to_cpu(m->fence);
+	r->fence_count = le32_to_cpu(m->fence_count);
+	r->cmd_count = le32_to_cpu(m->cmd_count);
+}
+
 static int gpup_sim_restore_mutable(struct gpup_mig *mig, const void *buf,
 				    size_t len, struct gpup_mig_why *why)
 {
 	struct gpup_vf *vf = mig_to_vf(mig);
 	const struct gpup_sim_mutable *m = buf;
-	struct gpup_regs *r = &vf->regs;
+	struct gpup_regs regs;
+	const char *field;
 	u32 irq_flags;
-	unsigned int i;
 
 	if (len < sizeof(*m)) {
 		snprintf(why->msg, sizeof(why->msg), "mutable record of %zu bytes, need %zu",
@@ -181,23 +202,16 @@ static int gpup_sim_restore_mutable(struct gpup_mig *mig, const void *buf,
 		return -EINVAL;
 	}
 
+	sim_regs_decode(m, &regs);
+	if (gpup_regs_check_state(&regs, &field)) {
+		strscpy(why->field, field);
+		snprintf(why->msg, sizeof(why->msg),
+			 "%s: not a state the device can be in", field);
+		return -EINVAL;
+	}
+
 	mutex_lock(&vf->lock);
-	for (i = 0; i < ARRAY_SIZE(r->scratch); i++)
-		r->scratch[i] = le32_to_cpu(m->scratch[i]);
-	/* only bits the device itself can hold are taken */
-	r->ctrl = le32_to_cpu(m->ctrl) & GPUP_CTRL_ENGINE_ENABLE;
-	r->status = le32_to_cpu(m->status) & GPUP_STATUS_HALTED;
-	r->error = le32_to_cpu(m->error);
-	r->error_head = le32_to_cpu(m->error_head);
-	r->int_status = le32_to_cpu(m->int_status) & GPUP_INT_ALL;
-	r->int_mask = le32_to_cpu(m->int_mask) & GPUP_INT_ALL;
-	r->ring_base = le64_to_cpu(m->ring_base);
-	r->ring_size = le32_to_cpu(m->ring_size);
-	r->ring_head = le32_to_cpu(m->ring_head);
-	r->ring_tail = le32_to_cpu(m->ring_tail);
-	r->fence = le32_to_cpu(m->fence);
-	r->fence_count = le32_to_cpu(m->fence_count);
-	r->cmd_count = le32_to_cpu(m->cmd_count);
+	vf->regs = regs;
 	vf->intx_masked = irq_flags & GPUP_SIM_IRQ_INTX_MASKED;
 	/* the target's read-only config stays; the guest-writable bits move */
 	gpup_cfg_init(&vf->cfg, vf->profile);

@@ -129,3 +129,38 @@ unsigned int gpup_regs_write(struct gpup_regs *regs, u32 off, u32 val)
 		return 0;	/* read-only or reserved: dropped */
 	}
 }
+
+/*
+ * Whether @regs is a state this device can be in: a target restores
+ * registers from a stream as strictly as a guest may write them, and the
+ * registers only the device writes (STATUS, ERROR, ERROR_HEAD, RING_HEAD,
+ * INT_STATUS) only to values the device itself produces.  Returns 0, or
+ * -EINVAL with *@field naming the first register at fault.  FENCE_COUNT
+ * against CMD_COUNT is not checked: both wrap, at different times.
+ */
+int gpup_regs_check_state(const struct gpup_regs *regs, const char **field)
+{
+	bool halted = regs->status & GPUP_STATUS_HALTED;
+
+	if (regs->ctrl & ~GPUP_CTRL_ENGINE_ENABLE)
+		*field = "ctrl";
+	else if (regs->status & ~GPUP_STATUS_HALTED)
+		*field = "status";
+	else if (regs->error > GPUP_ERR_NOMEM || halted != !!regs->error)
+		*field = "error";
+	else if (!halted ? regs->error_head :
+		 regs->error_head >= GPUP_RING_MAX_SIZE ||
+		 !IS_ALIGNED(regs->error_head, sizeof(struct gpup_cmd)))
+		*field = "error_head";
+	else if (regs->int_status & ~GPUP_INT_ALL ||
+		 (regs->int_status & GPUP_INT_ERROR && !halted))
+		*field = "int_status";
+	else if (regs->int_mask & ~GPUP_INT_ALL)
+		*field = "int_mask";
+	else if (regs->ring_head >= GPUP_RING_MAX_SIZE ||
+		 !IS_ALIGNED(regs->ring_head, sizeof(struct gpup_cmd)))
+		*field = "ring_head";
+	else
+		return 0;
+	return -EINVAL;
+}

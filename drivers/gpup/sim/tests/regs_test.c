@@ -21,6 +21,63 @@ static void regs_access_must_be_aligned_dwords(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gpup_regs_check_access(U64_MAX - 3, 4), -EINVAL);
 }
 
+static const char *state_fault(struct gpup_regs regs)
+{
+	const char *field = NULL;
+
+	return gpup_regs_check_state(&regs, &field) ? field : "ok";
+}
+
+static void regs_check_state_refuses_impossible_states(struct kunit *test)
+{
+	struct gpup_regs r = {
+		.ctrl = GPUP_CTRL_ENGINE_ENABLE, .int_mask = GPUP_INT_ALL,
+		.ring_base = 0x1000, .ring_size = 0x1000, .ring_head = 0x40,
+		.ring_tail = 0x44,	/* the guest's to write, however wrong */
+		.fence_count = 9, .cmd_count = 3,	/* both wrap */
+	}, h = r;
+
+	h.status = GPUP_STATUS_HALTED;
+	h.error = GPUP_ERR_BOUNDS;
+	h.error_head = 0x20;
+	h.int_status = GPUP_INT_ERROR;
+	KUNIT_EXPECT_STREQ(test, state_fault(r), "ok");
+	KUNIT_EXPECT_STREQ(test, state_fault(h), "ok");
+
+	r.ctrl = GPUP_CTRL_RESET;
+	KUNIT_EXPECT_STREQ(test, state_fault(r), "ctrl");
+	r.ctrl = 0;
+	r.status = GPUP_STATUS_BUSY;	/* derived, never stored */
+	KUNIT_EXPECT_STREQ(test, state_fault(r), "status");
+	r.status = GPUP_STATUS_HALTED;	/* halted with no error */
+	KUNIT_EXPECT_STREQ(test, state_fault(r), "error");
+	r.status = 0;
+	r.error = GPUP_ERR_RING;	/* an error, not halted */
+	KUNIT_EXPECT_STREQ(test, state_fault(r), "error");
+	r.error = 0;
+	r.error_head = 0x20;
+	KUNIT_EXPECT_STREQ(test, state_fault(r), "error_head");
+	r.error_head = 0;
+	r.int_status = GPUP_INT_ERROR;
+	KUNIT_EXPECT_STREQ(test, state_fault(r), "int_status");
+	r.int_status = 0;
+	r.ring_head = 0x8;
+	KUNIT_EXPECT_STREQ(test, state_fault(r), "ring_head");
+	r.ring_head = GPUP_RING_MAX_SIZE;
+	KUNIT_EXPECT_STREQ(test, state_fault(r), "ring_head");
+
+	h.error = 0xdeadbeef;
+	KUNIT_EXPECT_STREQ(test, state_fault(h), "error");
+	h.error = GPUP_ERR_RING;
+	h.error_head = GPUP_RING_MAX_SIZE;
+	KUNIT_EXPECT_STREQ(test, state_fault(h), "error_head");
+	h.error_head = 0x30;
+	KUNIT_EXPECT_STREQ(test, state_fault(h), "error_head");
+	h.error_head = 0;
+	h.int_mask = 0x100;
+	KUNIT_EXPECT_STREQ(test, state_fault(h), "int_mask");
+}
+
 static void regs_identity_from_profile(struct kunit *test)
 {
 	struct gpup_regs regs;
@@ -116,6 +173,7 @@ static void regs_busy_follows_ring(struct kunit *test)
 }
 
 static struct kunit_case gpup_regs_cases[] = {
+	KUNIT_CASE(regs_check_state_refuses_impossible_states),
 	KUNIT_CASE(regs_access_must_be_aligned_dwords),
 	KUNIT_CASE(regs_identity_from_profile),
 	KUNIT_CASE(regs_read_only_writes_dropped),

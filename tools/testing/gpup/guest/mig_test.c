@@ -336,7 +336,7 @@ static ssize_t odd_read(int fd, unsigned int i, char *guard, char **data)
 	ssize_t n;
 
 	*data = buf;
-	switch (i % 5) {
+	switch (i % 6) {
 	case 0:
 		n = read(fd, buf, 1);
 		break;
@@ -349,6 +349,9 @@ static ssize_t odd_read(int fd, unsigned int i, char *guard, char **data)
 	case 3:
 		*data = guard - 100;
 		n = read(fd, guard - 100, 8192);
+		break;
+	case 4:
+		n = read(fd, guard, 64);
 		break;
 	default:
 		n = read(fd, buf, 3 * 4096 + 13);
@@ -387,7 +390,8 @@ static int odd_pump(int sfd, int dfd, char *guard, bool precopy, struct odd_stat
 		}
 		if (n <= 0)
 			return n;
-		if (data != buf && n < 8192)
+		/* a read running into the guard takes every byte before it */
+		if (data != buf && n == 100)
 			st->short_at_guard++;
 		ret = write_all(dfd, data, n, 0);
 		if (ret)
@@ -624,6 +628,30 @@ static int resume_stream(struct gpup_dev *dst, const char *s, long len)
  * refused; a ring head off the command grid is taken, and the engine
  * halts on it instead of spinning.
  */
+/*
+ * The stream with one 32-bit field of the mutable record at @field_off set
+ * to @val is refused, naming @field; the record is left as it was.
+ */
+static bool refused_for(char *s, long len, long off, size_t field_off, uint32_t val,
+			const char *field)
+{
+	uint32_t *p = (uint32_t *)(s + off + sizeof(struct gpup_rec_hdr) + field_off);
+	uint32_t old = *p;
+	char got[64] = "";
+	int ret;
+
+	*p = htole32(val);
+	reseal(s + off);
+	gpup_reset(&B);
+	ret = resume_stream(&B, s, len);
+	gpup_debugfs_str(uuid_b, "migration", "error_field", got, sizeof(got));
+	*p = old;
+	reseal(s + off);
+	gpup_reset(&B);
+	return CHECK(ret == -EINVAL && !strcmp(got, field), "%s = %#x: gave %d, field %s",
+		     field, val, ret, got);
+}
+
 static void test_hostile_mutable_state(void)
 {
 	static char s[32 * MIB];
@@ -652,7 +680,21 @@ static void test_hostile_mutable_state(void)
 	gpup_reset(&B);
 
 	m->irq_flags = 0;
-	m->ring_head = htole32(0x8);
+	if (!refused_for(s, len, off, offsetof(struct gpup_sim_mutable, error), 0xdeadbeef,
+			 "error") ||
+	    !refused_for(s, len, off, offsetof(struct gpup_sim_mutable, status),
+			 GPUP_STATUS_HALTED, "error") ||
+	    !refused_for(s, len, off, offsetof(struct gpup_sim_mutable, error_head), 0x40,
+			 "error_head") ||
+	    !refused_for(s, len, off, offsetof(struct gpup_sim_mutable, ring_head), 0x8,
+			 "ring_head") ||
+	    !refused_for(s, len, off, offsetof(struct gpup_sim_mutable, int_status),
+			 GPUP_INT_ERROR, "int_status") ||
+	    !refused_for(s, len, off, offsetof(struct gpup_sim_mutable, ctrl), 0x2, "ctrl"))
+		goto out;
+
+	/* a tail off the command grid is the guest's to write: the engine halts */
+	m->ring_tail = htole32(0x48);
 	reseal(s + off);
 	ret = resume_stream(&B, s, len);
 	if (!CHECK(!ret, "resume: %s", strerror(-ret)))
