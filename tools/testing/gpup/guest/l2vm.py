@@ -273,3 +273,39 @@ class L2VM:
             print(f"# --- {path} (last {lines} lines)")
             for line in text[-lines:]:
                 print(f"#   {line}")
+
+
+def boots(n, uuid=None):
+    """Boot n VMs one after another; print what each took, and the panics."""
+    ready = panics = 0
+    for i in range(1, n + 1):
+        start = time.time()
+        vm = L2VM(f"boot{i}", uuid, mode="idle")
+        try:
+            m = vm.wait(r"gpup-l2: ready \(.*uptime ([0-9.]+) s, clocksource (\w+)", timeout=900)
+            wall = time.time() - start
+            init = re.search(r"\[ *([0-9.]+)\] Run /init", "\n".join(vm.console.lines))
+            ready += 1
+            print(f"boot {i}: ready after {wall:.1f} s wall; guest: /init at"
+                  f" {init.group(1) if init else '?'} s, ready at {m.group(1)} s,"
+                  f" clocksource {m.group(2)}", flush=True)
+        except L2Timeout as e:
+            print(f"boot {i}: {e}", flush=True)
+        time.sleep(2)   # a panic right after ready shows too
+        vm.stop()
+        with open(vm.console_log, errors="replace") as f:
+            if re.search(r"Kernel panic|Oops|BUG:|WARNING:", f.read()):
+                panics += 1
+                print(f"boot {i}: PANIC, see {vm.console_log}", flush=True)
+                vm.dump(60)
+    print(f"boots: {n}, ready {ready}, panics {panics}")
+    return 0 if ready == n and not panics else 1
+
+
+if __name__ == "__main__":
+    import sys
+    # l2vm.py --boots N [UUID]: boot time and failure rate of the L2 guest
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "--boots":
+        sys.exit(boots(int(sys.argv[2]), sys.argv[3] if len(sys.argv) == 4 else None))
+    print("usage: l2vm.py --boots N [VF-UUID]", file=sys.stderr)
+    sys.exit(2)
