@@ -10,6 +10,8 @@ GPUP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 GPUP_CACHE=${GPUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gpup}
 GPUP_KSRC=$GPUP_CACHE/linux-source-6.12
 GPUP_DEBUG_BUILD=$GPUP_CACHE/kbuild-debug
+GPUP_L2_BUILD=$GPUP_CACHE/kbuild-l2
+GPUP_L2=$GPUP_CACHE/l2
 GPUP_DEB_ROOT=$GPUP_CACHE/debian-$GPUP_DEB_KVER
 GPUP_DEB_HEADERS=/usr/src/linux-headers-$GPUP_DEB_KVER
 export CCACHE_DIR=${CCACHE_DIR:-$GPUP_CACHE/ccache}
@@ -25,5 +27,25 @@ gpup_ksrc() {
 		gpup_log "extracting linux-source-6.12 into $GPUP_CACHE"
 		mkdir -p "$GPUP_CACHE"
 		tar -C "$GPUP_CACHE" -xf /usr/src/linux-source-6.12.tar.xz
+	fi
+}
+
+# drivers/gpup grafted into that tree, for the kernels built with gpup in
+# them: a symlink to this clone's drivers/gpup and one line each in
+# drivers/Kconfig and drivers/Makefile (drivers/gpup/Makefile picks the
+# parts by symbol).  The tree is shared: the last clone to graft wins.
+gpup_graft() {
+	local link=$GPUP_KSRC/drivers/gpup mk=$GPUP_KSRC/drivers/Makefile
+	gpup_ksrc
+	if [ "$(readlink "$link" || true)" != "$GPUP_TOP/drivers/gpup" ]; then
+		gpup_log "grafting $GPUP_TOP/drivers/gpup into $GPUP_KSRC"
+		ln -sfn "$GPUP_TOP/drivers/gpup" "$link"
+	fi
+	grep -q 'drivers/gpup/Kconfig' "$GPUP_KSRC/drivers/Kconfig" ||
+		sed -i '/^endmenu/i source "drivers/gpup/Kconfig"' \
+			"$GPUP_KSRC/drivers/Kconfig"
+	if ! grep -qx 'obj-y += gpup/' "$mk"; then
+		sed -i '/^obj-.*[[:space:]]gpup\/$/d' "$mk"
+		echo 'obj-y += gpup/' >> "$mk"
 	fi
 }
