@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -85,14 +84,14 @@ static struct opts opt = {
 };
 
 static int fd = -1;
-static volatile uint64_t *vram;	/* 64-bit loads and stores, as the checks use */
+static uint64_t *vram;		/* the mapping: 64-bit loads and stores */
 static struct region *regions;
 static unsigned int nregions;
 static size_t region_size;
 static struct stats st;
 static struct gpup_vf_info info0;
 static uint64_t rng_state;
-static volatile sig_atomic_t stop_signal;
+static int stop_signal;		/* atomic: set by the signal handler */
 static bool stdin_open = true;
 
 static double now(void)
@@ -142,14 +141,14 @@ static uint64_t expected_word(enum kind kind, uint64_t key, size_t i)
 	return mix64(key + i);
 }
 
-static volatile uint64_t *region_ptr(unsigned int r)
+static uint64_t *region_ptr(unsigned int r)
 {
 	return vram + r * (region_size / 8);
 }
 
 static void cpu_store(unsigned int r)
 {
-	volatile uint64_t *p = region_ptr(r);
+	uint64_t *p = region_ptr(r);
 	uint64_t key = new_key(r);
 	size_t i;
 
@@ -164,7 +163,7 @@ static void cpu_store(unsigned int r)
 static long check_region(unsigned int r)
 {
 	const struct region *reg = &regions[r];
-	volatile uint64_t *p = region_ptr(r);
+	uint64_t *p = region_ptr(r);
 	size_t i;
 
 	if (reg->kind == K_UNKNOWN)
@@ -181,9 +180,11 @@ static void report_mismatch(unsigned int r, long off, const char *what)
 	uint64_t got = region_ptr(r)[off / 8];
 
 	st.mismatches++;
-	printf("gpup-work: mismatch %s region=%u offset=%ld kind=%d key=%#" PRIx64
-	       " want=%#" PRIx64 " got=%#" PRIx64 "\n", what, r, off, reg->kind,
-	       reg->key, expected_word(reg->kind, reg->key, off / 8), got);
+	printf("gpup-work: mismatch %s region=%u offset=%ld kind=%d key=%#llx",
+	       what, r, off, reg->kind, (unsigned long long)reg->key);
+	printf(" want=%#llx got=%#llx\n",
+	       (unsigned long long)expected_word(reg->kind, reg->key, off / 8),
+	       (unsigned long long)got);
 }
 
 static int vf_info(struct gpup_vf_info *info)
@@ -204,8 +205,8 @@ static void check_recoveries(void)
 
 	if (vf_info(&info) || info.recoveries == info0.recoveries + st.recoveries)
 		return;
-	printf("gpup-work: error engine recovered %" PRIu64 " time(s), last_error=%u: VRAM content lost\n",
-	       (uint64_t)(info.recoveries - info0.recoveries - st.recoveries),
+	printf("gpup-work: error engine recovered %llu time(s), last_error=%u: VRAM lost\n",
+	       (unsigned long long)(info.recoveries - info0.recoveries - st.recoveries),
 	       info.last_error);
 	st.recoveries = info.recoveries - info0.recoveries;
 	st.errors++;
@@ -241,12 +242,12 @@ static int wait_fence(uint64_t fence)
 			continue;
 		if (errno == ETIMEDOUT) {
 			st.timeouts++;
-			printf("gpup-work: error WAIT fence=%" PRIu64 " timed out after %u ms\n",
-			       fence, opt.timeout_ms);
+			printf("gpup-work: error WAIT fence=%llu timed out after %u ms\n",
+			       (unsigned long long)fence, opt.timeout_ms);
 		} else {
 			st.errors++;
-			printf("gpup-work: error WAIT fence=%" PRIu64 ": %s\n",
-			       fence, strerror(errno));
+			printf("gpup-work: error WAIT fence=%llu: %s\n",
+			       (unsigned long long)fence, strerror(errno));
 		}
 		return -1;
 	}
@@ -340,7 +341,7 @@ static void one_job(void)
 	engine_batch(n);
 }
 
-static void verify(void)
+static void verify_all(void)
 {
 	unsigned int r, bad = 0, known = 0, first = 0;
 	long off, first_off = -1;
@@ -374,13 +375,14 @@ static void print_info(void)
 
 	if (vf_info(&i))
 		return;
-	printf("gpup-work: info profile=%u vram=%" PRIu64 " ring_offset=%#" PRIx64
-	       " engine=%u submitted=%" PRIu64 " completed=%" PRIu64
-	       " irqs=%" PRIu64 " irq=%s recoveries=%" PRIu64 " last_error=%u\n",
-	       i.profile, (uint64_t)i.vram_size, (uint64_t)i.ring_offset, i.engine,
-	       (uint64_t)i.submitted, (uint64_t)i.completed, (uint64_t)i.irqs,
+	printf("gpup-work: info profile=%u vram=%llu ring_offset=%#llx engine=%u",
+	       i.profile, (unsigned long long)i.vram_size,
+	       (unsigned long long)i.ring_offset, i.engine);
+	printf(" submitted=%llu completed=%llu irqs=%llu irq=%s recoveries=%llu last_error=%u\n",
+	       (unsigned long long)i.submitted, (unsigned long long)i.completed,
+	       (unsigned long long)i.irqs,
 	       i.irq_mode == GPUP_VF_IRQ_MSI ? "msi" : "intx",
-	       (uint64_t)i.recoveries, i.last_error);
+	       (unsigned long long)i.recoveries, i.last_error);
 }
 
 static bool failed(void)
@@ -396,11 +398,12 @@ static void print_progress(double t)
 	/* a job still outstanding counts into the gap */
 	if (t - st.last_done > gap)
 		gap = t - st.last_done;
-	printf("gpup-work: t=%.1f jobs=%" PRIu64 " jobs/s=%.1f written=%.1fMiB gap_ms=%.0f gap_max_ms=%.0f mismatches=%" PRIu64
-	       " timeouts=%" PRIu64 " errors=%" PRIu64 "\n",
-	       t - st.start, st.jobs, (st.jobs - st.jobs_at_print) / dt,
-	       st.written / MIB, gap * 1000, st.gap_max * 1000, st.mismatches,
-	       st.timeouts, st.errors);
+	printf("gpup-work: t=%.1f jobs=%llu jobs/s=%.1f written=%.1fMiB",
+	       t - st.start, (unsigned long long)st.jobs,
+	       (st.jobs - st.jobs_at_print) / dt, st.written / MIB);
+	printf(" gap_ms=%.0f gap_max_ms=%.0f mismatches=%llu timeouts=%llu errors=%llu\n",
+	       gap * 1000, st.gap_max * 1000, (unsigned long long)st.mismatches,
+	       (unsigned long long)st.timeouts, (unsigned long long)st.errors);
 	st.last_print = t;
 	st.jobs_at_print = st.jobs;
 	st.gap_sec = 0;
@@ -431,7 +434,7 @@ static bool read_commands(void)
 		if (!strcmp(line, "stop"))
 			return true;
 		if (!strcmp(line, "verify"))
-			verify();
+			verify_all();
 		else if (!strcmp(line, "info"))
 			print_info();
 		else if (line[0])
@@ -444,22 +447,25 @@ static bool read_commands(void)
 	return false;
 }
 
-static void summary(void)
+static void print_summary(void)
 {
-	printf("gpup-work: summary jobs=%" PRIu64 " mismatches=%" PRIu64
-	       " stall_max_ms=%.0f timeouts=%" PRIu64 " errors=%" PRIu64
-	       " recoveries=%" PRIu64 " written=%.1fMiB t=%.1f result=%s\n",
-	       st.jobs, st.mismatches, st.gap_max * 1000, st.timeouts, st.errors,
-	       st.recoveries, st.written / MIB, now() - st.start,
-	       failed() ? "FAILED" : "ok");
+	printf("gpup-work: summary jobs=%llu mismatches=%llu stall_max_ms=%.0f",
+	       (unsigned long long)st.jobs, (unsigned long long)st.mismatches,
+	       st.gap_max * 1000);
+	printf(" timeouts=%llu errors=%llu recoveries=%llu written=%.1fMiB t=%.1f result=%s\n",
+	       (unsigned long long)st.timeouts, (unsigned long long)st.errors,
+	       (unsigned long long)st.recoveries, st.written / MIB,
+	       now() - st.start, failed() ? "FAILED" : "ok");
 }
 
 static void run(void)
 {
 	double t;
 
-	st.start = st.last_done = st.last_print = now();
-	while (!stop_signal) {
+	st.start = now();
+	st.last_done = st.start;
+	st.last_print = st.start;
+	while (!__atomic_load_n(&stop_signal, __ATOMIC_RELAXED)) {
 		one_job();
 		t = now();
 		if (opt.once && st.jobs >= opt.once)
@@ -474,12 +480,12 @@ static void run(void)
 			break;
 		fflush(stdout);
 	}
-	verify();
+	verify_all();
 }
 
 static void on_signal(int sig)
 {
-	stop_signal = sig;
+	__atomic_store_n(&stop_signal, sig, __ATOMIC_RELAXED);
 }
 
 static int parse_mix(const char *s)
@@ -488,7 +494,7 @@ static int parse_mix(const char *s)
 	       opt.w_cpu + opt.w_fill + opt.w_copy && opt.w_fill + opt.w_copy ? 0 : -1;
 }
 
-static void usage(void)
+static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: gpup-work [--dev PATH] [--mib N] [--region-kib N] [--mix CPU:FILL:COPY]\n"
@@ -514,21 +520,41 @@ static void parse_args(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "d:m:r:x:b:o:t:s:w:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd': opt.dev = optarg; break;
-		case 'm': opt.mib = strtoul(optarg, NULL, 0); break;
-		case 'r': opt.region_kib = strtoul(optarg, NULL, 0); break;
-		case 'x': if (parse_mix(optarg)) usage(); break;
-		case 'b': opt.batch = strtoul(optarg, NULL, 0); break;
-		case 'o': opt.once = strtoull(optarg, NULL, 0); break;
-		case 't': opt.duration = strtod(optarg, NULL); break;
-		case 's': opt.seed = strtoull(optarg, NULL, 0); break;
-		case 'w': opt.timeout_ms = strtoul(optarg, NULL, 0); break;
-		default: usage();
+		case 'd':
+			opt.dev = optarg;
+			break;
+		case 'm':
+			opt.mib = strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			opt.region_kib = strtoul(optarg, NULL, 0);
+			break;
+		case 'x':
+			if (parse_mix(optarg))
+				print_usage();
+			break;
+		case 'b':
+			opt.batch = strtoul(optarg, NULL, 0);
+			break;
+		case 'o':
+			opt.once = strtoull(optarg, NULL, 0);
+			break;
+		case 't':
+			opt.duration = strtod(optarg, NULL);
+			break;
+		case 's':
+			opt.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'w':
+			opt.timeout_ms = strtoul(optarg, NULL, 0);
+			break;
+		default:
+			print_usage();
 		}
 	}
 	if (optind != argc || !opt.mib || !opt.region_kib ||
 	    !opt.batch || opt.batch > BATCH_MAX || !opt.timeout_ms)
-		usage();
+		print_usage();
 }
 
 static int setup(void)
@@ -546,8 +572,8 @@ static int setup(void)
 	}
 	region_size = (size_t)opt.region_kib << 10;
 	if (size > info0.ring_offset || region_size > size) {
-		printf("gpup-work: error %u MiB do not fit the %" PRIu64 " bytes below the ring, or regions do not fit them\n",
-		       opt.mib, (uint64_t)info0.ring_offset);
+		printf("gpup-work: error %u MiB, regions of %u KiB: not below the ring at %#llx\n",
+		       opt.mib, opt.region_kib, (unsigned long long)info0.ring_offset);
 		return -1;
 	}
 	nregions = size / region_size;
@@ -562,9 +588,10 @@ static int setup(void)
 		return -1;
 	}
 	rng_state = opt.seed;
-	printf("gpup-work: start dev=%s vram=%uMiB regions=%u region=%uKiB irq=%s seed=%" PRIu64 "\n",
+	printf("gpup-work: start dev=%s vram=%uMiB regions=%u region=%uKiB irq=%s seed=%llu\n",
 	       opt.dev, opt.mib, nregions, opt.region_kib,
-	       info0.irq_mode == GPUP_VF_IRQ_MSI ? "msi" : "intx", opt.seed);
+	       info0.irq_mode == GPUP_VF_IRQ_MSI ? "msi" : "intx",
+	       (unsigned long long)opt.seed);
 	return 0;
 }
 
@@ -580,6 +607,6 @@ int main(int argc, char **argv)
 	if (setup())
 		return 2;
 	run();
-	summary();
+	print_summary();
 	return failed() ? 1 : 0;
 }
