@@ -80,6 +80,13 @@ enum gpup_vf_state {
 	GPUP_VF_GONE,		/* unbound: everything returns -ENODEV */
 };
 
+/*
+ * Locking, outermost first: unplug_rwsem (device access against removal),
+ * submit_lock (the ring), fence_lock (state and fences; the interrupt
+ * handler takes it).  No user memory is accessed under unplug_rwsem: the
+ * VRAM fault handler takes it, and a command array may live in VRAM.
+ */
+
 /**
  * struct gpup_vf_dev - one bound VF
  * @pdev: the PCI function; NULL once removed

@@ -586,7 +586,8 @@ static struct gpup_vf_dev *gpup_vf_alloc(struct pci_dev *pdev)
 	INIT_WORK(&vf->recover_work, gpup_vf_recover_work);
 	INIT_LIST_HEAD(&vf->files);
 	mutex_init(&vf->files_lock);
-	gpup_vf_fences_init(&vf->fences, max_t(u64, first_fence, 1));
+	/* far from 2^64: sequence numbers never wrap */
+	gpup_vf_fences_init(&vf->fences, clamp_val(first_fence, 1, BIT_ULL(62)));
 	vf->id = -1;
 	return vf;
 }
@@ -677,6 +678,7 @@ static void gpup_vf_remove(struct pci_dev *pdev)
 	gpup_vf_put(vf);
 }
 
+/* A function reset wipes the VF: stop submitters around it, restart after */
 static const struct pci_error_handlers gpup_vf_err_handlers = {
 	.reset_prepare	= gpup_vf_reset_prepare,
 	.reset_done	= gpup_vf_reset_done,
