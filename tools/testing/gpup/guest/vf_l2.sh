@@ -13,7 +13,15 @@
 set -euo pipefail
 bzimage=$1 initrd=$2 mode=$3 profile=${4:-small} append=${5:-}
 
-modprobe gpup_sim
+# This tree's own gpup_sim, as built by gpup-vf-test: the modules
+# installed in the shared cache may come from another clone
+if [ -f "$GPUP_TOP/drivers/gpup/sim/gpup_sim.ko" ]; then
+	modprobe -a libcrc32c vfio mdev
+	insmod "$GPUP_TOP/drivers/gpup/core/gpup_core.ko"
+	insmod "$GPUP_TOP/drivers/gpup/sim/gpup_sim.ko"
+else
+	modprobe gpup_sim
+fi
 uuid=$(cat /proc/sys/kernel/random/uuid)
 echo "$uuid" > "/sys/class/mdev_bus/gpup_sim/mdev_supported_types/gpup-$profile/create"
 trap 'echo 1 > "/sys/bus/mdev/devices/$uuid/remove"' EXIT
