@@ -135,19 +135,20 @@ static void gpup_vf_engine_stop(struct gpup_vf_dev *vf)
 /*
  * After a halt or a reset: whatever the device still reports done counts,
  * the rest of the fences in flight fail, and the engine restarts on an
- * empty ring.  Called with the engine stopped or halted.
+ * empty ring.  After a function reset the FENCE register holds its reset
+ * value, which says nothing; the engine is reset all the same, since a
+ * reset that failed would leave RING_HEAD anywhere.
  */
-static void gpup_vf_restart(struct gpup_vf_dev *vf, bool reset_done)
+static void gpup_vf_restart(struct gpup_vf_dev *vf, bool device_was_reset)
 {
-	u32 hw = gpup_vf_rd(vf, GPUP_REG_FENCE);
-	int ret = 0;
+	u32 hw = device_was_reset ? 0 : gpup_vf_rd(vf, GPUP_REG_FENCE);
+	int ret;
 
 	lockdep_assert_held(&vf->submit_lock);
-	if (!reset_done)
-		ret = gpup_vf_engine_reset(vf);
+	ret = gpup_vf_engine_reset(vf);
 
 	spin_lock_irq(&vf->fence_lock);
-	if (!reset_done)
+	if (!device_was_reset)
 		gpup_vf_fences_signal(&vf->fences, hw);
 	gpup_vf_fences_fail(&vf->fences);
 	vf->recoveries++;
