@@ -6,7 +6,8 @@
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 GPUP_MOD_DIR := $(CURDIR)/drivers/gpup
-KBUILD_OPTS := -C $(KDIR) M=$(GPUP_MOD_DIR) CONFIG_GPUP_CORE=m CONFIG_GPUP_SIM=m
+KBUILD_OPTS := -C $(KDIR) M=$(GPUP_MOD_DIR) CONFIG_GPUP_CORE=m CONFIG_GPUP_SIM=m \
+	CONFIG_GPUP_VF=m
 CHECKPATCH ?= $(KDIR)/scripts/checkpatch.pl
 
 all: modules

@@ -51,9 +51,13 @@ struct gpup_vf_cmd {
 /*
  * GPUP_VF_IOC_SUBMIT: queue @count commands from @cmds.  The driver closes
  * the batch with a fence of its own unless the last command is one, and
- * returns that fence's sequence number in @fence.  Blocks while the ring
+ * returns that fence's sequence number in @fence.  Every FENCE command of
+ * the batch takes a sequence number of its own.  Blocks while the ring
  * is full (-EINTR on a signal); -EIO while the engine is in error and not
- * yet recovered.
+ * yet recovered.  The batch is checked whole before any of it is queued:
+ * -EINVAL for a bad count or flags, an unknown op, a nonzero field the op
+ * does not use, a zero length, a misaligned FILL, overlapping COPY ranges;
+ * -ERANGE for a range that does not end at or below ring_offset.
  */
 struct gpup_vf_submit {
 	__u64 cmds;		/* user pointer to struct gpup_vf_cmd[count] */
@@ -64,9 +68,16 @@ struct gpup_vf_submit {
 
 /*
  * GPUP_VF_IOC_WAIT: wait until fence @fence has signalled.  0 when it did,
- * -ETIMEDOUT after @timeout_ns, -EIO when the engine halted on an error
- * (or the VF was reset) before reaching it, -EINTR on a signal, -EINVAL
- * for a fence never handed out.
+ * -ETIMEDOUT after @timeout_ns (0 polls), -EIO when the engine halted on
+ * an error (or the VF was reset) before reaching it, -EINTR on a signal,
+ * -EINVAL for a fence never handed out.
+ *
+ * Recovering from an engine error or a reset resets the VF, and the device
+ * clears its VRAM when it resets: a program that sees
+ * gpup_vf_info.recoveries move has lost its VRAM content.
+ *
+ * Once the VF is unbound, every ioctl and waiter gets -ENODEV and the VRAM
+ * mappings are gone (SIGBUS); close the file.
  */
 struct gpup_vf_wait {
 	__u64 fence;
