@@ -28,13 +28,18 @@ install: modules
 clean:
 	$(MAKE) $(KBUILD_OPTS) clean
 
+# gpup_compat.h is the one header that may test the kernel's version, and
+# its initializer macros expand to nothing where a member does not exist
 lint:
 	$(CHECKPATCH) --strict --no-tree --quiet --show-types \
 		--ignore FILE_PATH_CHANGES \
-		-f $(filter-out %/trace.h,$(shell git ls-files '*.c' '*.h'))
+		-f $(filter-out %/trace.h %/gpup_compat.h,$(shell git ls-files '*.c' '*.h'))
 	$(CHECKPATCH) --strict --no-tree --quiet --show-types \
 		--ignore FILE_PATH_CHANGES,OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT \
 		-f $(filter %/trace.h,$(shell git ls-files '*.h'))
+	$(CHECKPATCH) --strict --no-tree --quiet --show-types \
+		--ignore FILE_PATH_CHANGES,LINUX_VERSION_CODE,MACRO_ARG_UNUSED \
+		-f $(filter %/gpup_compat.h,$(shell git ls-files '*.h'))
 
 check:
 	tools/testing/gpup/gpup-check

@@ -15,6 +15,7 @@
 #include <linux/device.h>
 #include <net/genetlink.h>
 
+#include "gpup_compat.h"
 #include "gpup_nl.h"
 
 enum gpup_nl_groups {
@@ -35,7 +36,7 @@ struct gpup_nl_dump_ctx {
 
 static struct gpup_nl_dump_ctx *gpup_nl_dump_ctx(struct netlink_callback *cb)
 {
-	NL_ASSERT_DUMP_CTX_FITS(struct gpup_nl_dump_ctx);
+	NL_ASSERT_CTX_FITS(struct gpup_nl_dump_ctx);
 	return (struct gpup_nl_dump_ctx *)cb->ctx;
 }
 

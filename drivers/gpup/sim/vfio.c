@@ -12,6 +12,7 @@
 #include <linux/uaccess.h>
 #include <linux/vfio_pci_core.h>
 
+#include "../core/gpup_compat.h"
 #include "gpup_sim.h"
 #include "trace.h"
 
@@ -286,26 +287,24 @@ static u64 gpup_region_size(struct gpup_vf *vf, unsigned int index)
 	}
 }
 
-static int gpup_ioctl_region_info(struct gpup_vf *vf, void __user *arg)
+/* VFIO_DEVICE_GET_REGION_INFO, once the core has copied the arguments in */
+static int gpup_vf_region_info(struct vfio_device *vdev, struct vfio_region_info *info,
+			       struct vfio_info_cap *caps)
 {
-	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
-	struct vfio_region_info info;
+	struct gpup_vf *vf = vdev_to_vf(vdev);
 
-	if (copy_from_user(&info, arg, minsz))
-		return -EFAULT;
-	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
+	if (info->index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
 
-	info.offset = GPUP_INDEX_TO_OFFSET(info.index);
-	info.size = gpup_region_size(vf, info.index);
-	info.flags = 0;
-	info.cap_offset = 0;
-	if (info.size)
-		info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
-	if (info.index == VFIO_PCI_BAR2_REGION_INDEX)
-		info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
-
-	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+	info->offset = GPUP_INDEX_TO_OFFSET(info->index);
+	info->size = gpup_region_size(vf, info->index);
+	info->flags = 0;
+	info->cap_offset = 0;
+	if (info->size)
+		info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	if (info->index == VFIO_PCI_BAR2_REGION_INDEX)
+		info->flags |= VFIO_REGION_INFO_FLAG_MMAP;
+	return 0;
 }
 
 static int gpup_ioctl_irq_info(void __user *arg)
@@ -486,7 +485,7 @@ static long gpup_vf_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	case VFIO_DEVICE_GET_INFO:
 		return gpup_ioctl_device_info(uarg);
 	case VFIO_DEVICE_GET_REGION_INFO:
-		return gpup_ioctl_region_info(vf, uarg);
+		return gpup_compat_region_info(vdev, uarg, gpup_vf_region_info);
 	case VFIO_DEVICE_GET_IRQ_INFO:
 		return gpup_ioctl_irq_info(uarg);
 	case VFIO_DEVICE_SET_IRQS:
@@ -528,6 +527,7 @@ const struct vfio_device_ops gpup_vf_ops = {
 	.write		= gpup_vf_write,
 	.mmap		= gpup_vf_mmap,
 	.ioctl		= gpup_vf_ioctl,
+	GPUP_VFIO_OPS_REGION_INFO(gpup_vf_region_info)
 	.request	= gpup_vf_request,
 	.bind_iommufd	= vfio_iommufd_emulated_bind,
 	.unbind_iommufd	= vfio_iommufd_emulated_unbind,

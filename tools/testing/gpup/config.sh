@@ -6,6 +6,16 @@
 GPUP_DEB_KVER=6.12.117+deb12-amd64
 GPUP_DEB_PKGVER=6.12.117-1~deb12u1
 
+# Debian's newest kernel, from trixie-backports: the second guest kernel.
+# Its packages are downloaded and unpacked into the cache, never installed.
+GPUP_DEB7_KVER=7.3.4+deb13-amd64
+GPUP_DEB7_PKGVER=7.3.4-1~bpo13+1
+GPUP_DEB7_SUITE=trixie-backports
+# 7.x's sparse check needs __typeof_unqual__: sparse 0.6.5, built from
+# Debian's source package (forky's binary needs a newer C library)
+GPUP_SPARSE7_SUITE=forky
+GPUP_SPARSE7_PKGVER=0.6.5~rc1-2
+
 GPUP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 GPUP_CACHE=${GPUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gpup}
 GPUP_KSRC=$GPUP_CACHE/linux-source-6.12
@@ -14,6 +24,10 @@ GPUP_L2_BUILD=$GPUP_CACHE/kbuild-l2
 GPUP_L2=$GPUP_CACHE/l2
 GPUP_DEB_ROOT=$GPUP_CACHE/debian-$GPUP_DEB_KVER
 GPUP_DEB_HEADERS=/usr/src/linux-headers-$GPUP_DEB_KVER
+GPUP_DEB7_ROOT=$GPUP_CACHE/debian-$GPUP_DEB7_KVER	# image, modules, config
+GPUP_KSRC7=$GPUP_CACHE/linux-source-7.3
+GPUP_DEB7_KBUILD=$GPUP_CACHE/kbuild-$GPUP_DEB7_KVER	# prepared for M= builds
+GPUP_SPARSE7=$GPUP_CACHE/sparse-$GPUP_SPARSE7_PKGVER/sparse
 export CCACHE_DIR=${CCACHE_DIR:-$GPUP_CACHE/ccache}
 
 gpup_log() { printf '[gpup %s] %s\n' "$(date +%T)" "$*" >&2; }

@@ -230,28 +230,32 @@ struct arc {
 	enum vfio_device_mig_state from, to;
 };
 
+/* Every arc of the 8x8 matrix, states by their uAPI numbers */
 static struct arc arcs[64];
 
-static const struct arc *arc_gen(const struct arc *prev, char *desc)
+static int arcs_init(struct kunit_suite *suite)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(arcs); i++) {
+		arcs[i].from = i / 8;
+		arcs[i].to = i % 8;
+	}
+	return 0;
+}
+
+static void arc_desc(struct arc *a, char *desc)
 {
 	static const char *const names[] = {
 		"ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P",
 		"PRE_COPY", "PRE_COPY_P2P",
 	};
-	unsigned int i = prev ? prev - arcs + 1 : 0;
 
-	if (i >= ARRAY_SIZE(arcs))
-		return NULL;
-	arcs[i].from = i / 8;
-	arcs[i].to = i % 8;
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s->%s", names[i / 8], names[i % 8]);
-	return &arcs[i];
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s->%s", names[a->from], names[a->to]);
 }
 
-static const void *arc_gen_params(const void *prev, char *desc)
-{
-	return arc_gen(prev, desc);
-}
+/* arc_gen_params(), with the generator's arguments of the running kernel */
+KUNIT_ARRAY_PARAM(arc, arcs, arc_desc);
 
 /* Legal per the VFIO uAPI: anything reachable, except out of ERROR, into ERROR,
  * and from STOP_COPY into the pre-copy states.
@@ -538,6 +542,7 @@ static struct kunit_case gpup_mig_cases[] = {
 
 static struct kunit_suite gpup_mig_suite = {
 	.name = "gpup_mig",
+	.suite_init = arcs_init,
 	.test_cases = gpup_mig_cases,
 };
 
