@@ -402,6 +402,9 @@ TEST_F(vf, reset_with_work_in_flight)
 	for (i = 0; i < 64; i++)
 		cmds[i] = fill(8 * MIB, 8 * MIB, i);
 	ASSERT_EQ(0, vf_submit(self->fd, cmds, 64, &fence));
+	/* 512 MiB of FILLs are not done in a millisecond, nor at once */
+	EXPECT_EQ(-ETIMEDOUT, vf_wait(self->fd, fence, 0));
+	EXPECT_EQ(-ETIMEDOUT, vf_wait(self->fd, fence, 1000000));
 	ret = debugfs_poke("reset");
 	if (ret == -ENOENT)
 		SKIP(return, "no debugfs");
