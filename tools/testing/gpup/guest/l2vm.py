@@ -5,7 +5,7 @@ An L2 VM is a QEMU started inside the test guest with the L2 kernel and
 initramfs that tools/testing/gpup/gpup-l2-build caches in $GPUP_CACHE/l2,
 optionally a gpup VF assigned, QMP on a unix socket as in qemu_migrate.py
 (whose QMP client and migrate() it shares), and its serial console on a
-second unix socket that the harness reads and writes.  QEMU copies the
+pair of FIFOs that the harness reads and writes.  QEMU copies the
 console to NAME.console.log; dump() prints its tail, and the VM's QEMU log
 and VFIO trace, as TAP comments.
 
@@ -29,8 +29,9 @@ then powers the VM off.
 Files go to $GPUP_L2_WORK, by default the test guest's shared run
 directory (/run/gpup/l2, kept on the host) or /var/tmp/gpup-l2: never
 the test guest's /tmp, a tmpfs (its /var/tmp and the cache are
-read-only).  The sockets go to a directory under /run, where their paths
-stay short of the 108 bytes a unix socket's path may have.
+read-only).  The QMP socket and the console's FIFOs go to a directory
+under /run, where the socket's path stays short of the 108 bytes a unix
+socket's path may have.
 
     l2vm.py --boots N [VF-UUID]
 
@@ -40,7 +41,6 @@ ready, and any panic: the L2 guest's boot time and failure rate.
 
 import os
 import re
-import socket
 import subprocess
 import tempfile
 import threading
@@ -87,24 +87,24 @@ class L2Timeout(Exception):
 
 
 class Console:
-    """A serial console: a reader thread collects the guest's lines."""
+    """A serial console: QEMU's pipe chardev, a reader thread for its lines.
 
-    def __init__(self, path, timeout=30):
-        deadline = time.time() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.time() > deadline:
-                    raise RuntimeError(f"no console socket at {path}")
-                time.sleep(0.1)
+    QEMU writes the guest's output to BASE.out and reads its input from
+    BASE.in, two FIFOs.  (A socket chardev loses and repeats bytes when
+    the harness reads late: the serial device writes a byte at a time, a
+    unix socket's send buffer fills with a few hundred of them, and
+    "reserved" arrives as "reerved".  A FIFO holds 64 KiB of them.)
+    """
+
+    def __init__(self, base):
+        # QEMU holds both FIFOs open read-write, so neither open blocks
+        self.rfd = os.open(f"{base}.out", os.O_RDONLY)
+        self.wfd = os.open(f"{base}.in", os.O_WRONLY)
         self.lines = []        # complete lines, without line ends
         self.partial = ""      # the line being written (a prompt, say)
         self.pos = 0           # lines before it were matched already
         self.closed = False
+        self.first = None      # when the first byte came (time.time())
         self.cond = threading.Condition()
         self.thread = threading.Thread(target=self._reader, daemon=True)
         self.thread.start()
@@ -113,14 +113,16 @@ class Console:
         buf = b""
         while True:
             try:
-                data = self.sock.recv(4096)
+                data = os.read(self.rfd, 4096)
             except OSError:
                 data = b""
             with self.cond:
-                if not data:
+                if not data:   # QEMU ended
                     self.closed = True
                     self.cond.notify_all()
                     return
+                if self.first is None:
+                    self.first = time.time()
                 buf += data
                 *done, buf = buf.split(b"\n")
                 for line in done:
@@ -157,15 +159,13 @@ class Console:
 
     def send(self, line):
         """Type a line on the console."""
-        self.sock.sendall(line.encode() + b"\n")
+        os.write(self.wfd, line.encode() + b"\n")
 
     def close(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
+        """After QEMU ended: the reader has seen the end of the output."""
         self.thread.join(timeout=5)
+        os.close(self.rfd)
+        os.close(self.wfd)
 
 
 class L2VM:
@@ -208,14 +208,15 @@ class L2VM:
                 "-display", "none", "-no-reboot",
                 "-kernel", f"{images}/bzImage", "-initrd", f"{images}/initramfs.cpio",
                 "-append", cmdline,
-                "-chardev", f"socket,id=con,path={self.console_path},server=on,wait=off,"
-                f"logfile={self.console_log}",
+                "-chardev", f"pipe,id=con,path={self.console_path},logfile={self.console_log}",
                 "-serial", "chardev:con", *device,
                 "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
                 "-trace", "vfio_migration*", "-trace", "vfio_save*",
                 "-trace", "vfio_load*", "-trace", "vfio_state_pending*",
                 "-trace", "vfio_pci_reset*", "-D", self.trace]
         qemu += ["-incoming", "defer"] if incoming else ["-S"]
+        for fifo in (f"{self.console_path}.in", f"{self.console_path}.out"):
+            os.mkfifo(fifo)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(qemu, stdout=self.log, stderr=subprocess.STDOUT)
         self.console = None
@@ -239,7 +240,7 @@ class L2VM:
         return self.qmp.cmd("query-status")["status"]
 
     def stop(self):
-        """Quit QEMU (killed if it hangs) and close the sockets."""
+        """Quit QEMU (killed if it hangs), close the console and QMP."""
         try:
             self.qmp.cmd("quit")
         except (AttributeError, RuntimeError, OSError, ValueError):
@@ -252,7 +253,7 @@ class L2VM:
         if self.console:
             self.console.close()
         self.log.close()
-        for f in (self.qmp_path, self.console_path):
+        for f in (self.qmp_path, f"{self.console_path}.in", f"{self.console_path}.out"):
             try:
                 os.unlink(f)
             except OSError:
@@ -281,12 +282,15 @@ def boots(n, uuid=None):
     for i in range(1, n + 1):
         start = time.time()
         vm = L2VM(f"boot{i}", uuid, mode="idle")
+        up = time.time() - start
         try:
             m = vm.wait(r"gpup-l2: ready \(.*uptime ([0-9.]+) s, clocksource (\w+)", timeout=900)
             wall = time.time() - start
             init = re.search(r"\[ *([0-9.]+)\] Run /init", "\n".join(vm.console.lines))
             ready += 1
-            print(f"boot {i}: ready after {wall:.1f} s wall; guest: /init at"
+            first = vm.console.first - start
+            print(f"boot {i}: ready after {wall:.1f} s wall (QEMU up {up:.1f} s, kernel's"
+                  f" first line {first:.1f} s); guest: /init at"
                   f" {init.group(1) if init else '?'} s, ready at {m.group(1)} s,"
                   f" clocksource {m.group(2)}", flush=True)
         except L2Timeout as e:
