@@ -128,6 +128,10 @@ def hop(c, ctx, dst_uuid, name, caps=(), params=None, cancel_after=None, what=No
     ctx.setdefault("spare", []).append(dst)
     src_mark = {"line": mark(src), "reports": len(reports(src))}
     dst_mark = mark(dst)
+    # a VM keeps its capabilities: multifd only where this hop asks for it
+    for vm in (src, dst):
+        vm.qmp.cmd("migrate-set-capabilities",
+                   capabilities=[{"capability": "multifd", "state": "multifd" in caps}])
     info = migrate(src, dst, caps=caps, params=params, cancel_after=cancel_after)
     sw = switchover(c, src, dst, src_mark, dst_mark, info)
     return dst, info, sw
