@@ -9,7 +9,7 @@ completes.  The same running guest then moves, case after case, between
 VFs with the real QEMU: pre-copy while it works, back to the first VF,
 device state over multifd channels, migrate_cancel then a new migration,
 a target of another profile refused during pre-copy while it keeps
-working, and a stop in the middle of long engine jobs.  After every
+working, and a move while its batches keep the engine busy.  After every
 switchover the workload must go on completing jobs on the target (fences
 signalled by MSI), re-verify everything it wrote since it started, and
 report no mismatch, no timed-out wait and no engine error.
@@ -251,8 +251,8 @@ def case_incompatible(ctx):
     return c, f"{info.get('error-desc', '')!s:.60} | target: {why}"
 
 
-def case_stop_mid_job(ctx):
-    """Stopped with engine jobs in flight: they finish on the target."""
+def case_jobs_running(ctx):
+    """A move while batches keep the engine busy; where the stop caught one, it ends on the target."""
     c = Case()
     src = ctx["vm"]
     s = ctx["m1"]
@@ -286,7 +286,7 @@ CASES = [
     ("multifd_device_state", case_multifd),
     ("cancel_then_migrate", case_cancel_then_migrate),
     ("incompatible_target_refused_in_precopy", case_incompatible),
-    ("stop_in_the_middle_of_engine_jobs", case_stop_mid_job),
+    ("migrate_while_engine_jobs_run", case_jobs_running),
     ("workload_summary_clean", case_stop),
 ]
 
