@@ -139,6 +139,11 @@ def hop(c, ctx, dst_uuid, name, caps=(), params=None, cancel_after=None, what=No
     # never meets a tight limit: relax it after a minute, as operators do
     info = migrate(src, dst, caps=caps, params=params, cancel_after=cancel_after,
                    relax_after=None if cancel_after else 60)
+    if info.get("status") == "completed":
+        # the stall shows in the guest's first reports from the target
+        deadline = time.time() + 120
+        while len(reports(dst, dst_mark)) < 2 and time.time() < deadline:
+            time.sleep(0.5)
     sw = switchover(c, src, dst, src_mark, dst_mark, info)
     return dst, info, sw
 
