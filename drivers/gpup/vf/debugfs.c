@@ -36,7 +36,7 @@ static ssize_t gpup_vf_inject_write(struct file *file, const char __user *buf,
 static ssize_t gpup_vf_reset_write(struct file *file, const char __user *buf,
 				   size_t count, loff_t *ppos)
 {
-	return gpup_vf_debugfs_write(file, count, gpup_vf_reset);
+	return gpup_vf_debugfs_write(file, count, gpup_vf_dev_reset);
 }
 
 static const struct file_operations gpup_vf_inject_fops = {

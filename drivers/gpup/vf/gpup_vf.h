@@ -172,7 +172,7 @@ int gpup_vf_submit(struct gpup_vf_dev *vf, const struct gpup_vf_cmd *cmds,
 int gpup_vf_wait(struct gpup_vf_dev *vf, u64 seqno, u64 timeout_ns);
 void gpup_vf_get_info(struct gpup_vf_dev *vf, struct gpup_vf_info *info);
 int gpup_vf_inject_error(struct gpup_vf_dev *vf);
-int gpup_vf_reset(struct gpup_vf_dev *vf);
+int gpup_vf_dev_reset(struct gpup_vf_dev *vf);
 
 /* cdev.c */
 int gpup_vf_cdev_register(struct gpup_vf_dev *vf);

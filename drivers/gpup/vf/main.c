@@ -476,7 +476,7 @@ static void gpup_vf_reset_done(struct pci_dev *pdev)
 }
 
 /**
- * gpup_vf_reset() - reset the VF through the driver's reset handlers
+ * gpup_vf_dev_reset() - reset the VF through the driver's reset handlers
  * @vf: the VF
  *
  * The VF offers the PCI core no reset method of its own (no FLR, no power
@@ -486,7 +486,7 @@ static void gpup_vf_reset_done(struct pci_dev *pdev)
  * Context: process; caller holds @vf->unplug_rwsem for reading.
  * Return: 0, or -ENODEV once the VF is gone.
  */
-int gpup_vf_reset(struct gpup_vf_dev *vf)
+int gpup_vf_dev_reset(struct gpup_vf_dev *vf)
 {
 	if (gpup_vf_get_state(vf) == GPUP_VF_GONE)
 		return -ENODEV;
