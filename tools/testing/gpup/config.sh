@@ -28,6 +28,9 @@ GPUP_DEB7_ROOT=$GPUP_CACHE/debian-$GPUP_DEB7_KVER	# image, modules, config
 GPUP_KSRC7=$GPUP_CACHE/linux-source-7.3
 GPUP_DEB7_KBUILD=$GPUP_CACHE/kbuild-$GPUP_DEB7_KVER	# prepared for M= builds
 GPUP_SPARSE7=$GPUP_CACHE/sparse-$GPUP_SPARSE7_PKGVER/sparse
+# Debian 12's dkms: unpacked by gpup-deps, never installed, run by gpup-dkms
+GPUP_DKMS_ROOT=$GPUP_CACHE/dkms
+GPUP_DKMS=$GPUP_DKMS_ROOT/usr/sbin/dkms
 export CCACHE_DIR=${CCACHE_DIR:-$GPUP_CACHE/ccache}
 
 gpup_log() { printf '[gpup %s] %s\n' "$(date +%T)" "$*" >&2; }
