@@ -111,6 +111,14 @@ static int gpup_sim_probe(struct mdev_device *mdev)
 	if (IS_ERR(vf))
 		return PTR_ERR(vf);
 
+	/*
+	 * A set of its own, taken here: registration would take one too but
+	 * ignores a failure to allocate it, leaving a device whose first
+	 * open dereferences a NULL set.
+	 */
+	ret = vfio_assign_device_set(&vf->vdev, vf);
+	if (ret)
+		goto err_put;
 	ret = vfio_register_emulated_iommu_dev(&vf->vdev);
 	if (ret)
 		goto err_put;

@@ -483,10 +483,14 @@ static int restore_immutable(int device_fd, const void *buf, uint64_t len,
 	ret = check_head(&r->parser, buf, len);
 	if (!ret)
 		ret = check_start_state(device_fd, &r->prev_state);
-	if (!ret)
-		ret = set_state(device_fd, VFIO_DEVICE_STATE_RESUMING, &r->data_fd);
 	if (ret)
 		goto err;
+	ret = set_state(device_fd, VFIO_DEVICE_STATE_RESUMING, &r->data_fd);
+	if (ret) {
+		/* it may have stopped on the way, or be in ERROR */
+		ret = rollback(r) ?: ret;
+		goto err;
+	}
 	ret = write_full(r->data_fd, buf, len);
 	if (ret) {
 		ret = refused_head(r, buf, ret);

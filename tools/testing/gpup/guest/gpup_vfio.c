@@ -17,7 +17,7 @@
 
 #include "gpup_vfio.h"
 
-static int write_file(const char *path, const char *s)
+int gpup_write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY), ret = 0;
 
@@ -43,7 +43,7 @@ int gpup_vf_create(const char *profile, char *uuid, size_t len)
 	uuid[strcspn(uuid, "\n")] = 0;
 	snprintf(path, sizeof(path), GPUP_PARENT "/mdev_supported_types/gpup-%s/create",
 		 profile);
-	return write_file(path, uuid);
+	return gpup_write_file(path, uuid);
 }
 
 int gpup_vf_remove(const char *uuid)
@@ -51,7 +51,7 @@ int gpup_vf_remove(const char *uuid)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", uuid);
-	return write_file(path, "1");
+	return gpup_write_file(path, "1");
 }
 
 int gpup_available(const char *profile)
@@ -71,7 +71,7 @@ int gpup_available(const char *profile)
 	return n;
 }
 
-static int open_group(const char *uuid)
+int gpup_open_group(const char *uuid)
 {
 	char link[PATH_MAX], target[PATH_MAX], dev[64];
 	ssize_t n;
@@ -103,7 +103,7 @@ int gpup_open(struct gpup_dev *d, const char *uuid)
 		return -errno;
 	if (ioctl(d->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
 		return -EINVAL;
-	ret = open_group(uuid);
+	ret = gpup_open_group(uuid);
 	if (ret < 0)
 		goto err;
 	d->group = ret;
@@ -391,4 +391,58 @@ long long gpup_mig_data_size(struct gpup_dev *d)
 				 VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &sz, sizeof(sz));
 
 	return ret ? ret : (long long)sz.stop_copy_length;
+}
+
+static int nth_fd = -1;
+
+/*
+ * By default both fault types spare allocations that may sleep, and
+ * page allocations spare order 0: that is nearly all of gpup's.  Quiet,
+ * as a stack dump per failure would bury the log.
+ */
+int gpup_fail_nth_setup(void)
+{
+	static const char *const knobs[][2] = {
+		{ "failslab/ignore-gfp-wait", "N" },
+		{ "failslab/verbose", "0" },
+		{ "fail_page_alloc/ignore-gfp-wait", "N" },
+		{ "fail_page_alloc/ignore-gfp-highmem", "N" },
+		{ "fail_page_alloc/min-order", "0" },
+		{ "fail_page_alloc/verbose", "0" },
+	};
+	char path[128];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", knobs[i][0]);
+		ret = gpup_write_file(path, knobs[i][1]);
+		if (ret)
+			return ret;
+	}
+	if (nth_fd < 0)
+		nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	return nth_fd < 0 ? -errno : 0;
+}
+
+/* Plain pwrite/pread: neither allocates, so they count for nothing */
+void gpup_fail_nth_arm(unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	if (pwrite(nth_fd, buf, len, 0) != len)
+		abort();
+}
+
+bool gpup_fail_nth_disarm(void)
+{
+	char buf[16] = "";
+	bool fired;
+
+	if (pread(nth_fd, buf, sizeof(buf) - 1, 0) <= 0)
+		abort();
+	fired = !strtoul(buf, NULL, 10);
+	gpup_fail_nth_arm(0);
+	return fired;
 }

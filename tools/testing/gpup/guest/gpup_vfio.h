@@ -31,10 +31,12 @@ struct gpup_dev {
 	uint32_t ring_base, ring_size, tail;
 };
 
+int gpup_write_file(const char *path, const char *s);	/* 0 or -errno */
 int gpup_vf_create(const char *profile, char *uuid, size_t len);
 int gpup_vf_remove(const char *uuid);
 int gpup_available(const char *profile);
 
+int gpup_open_group(const char *uuid);	/* /dev/vfio/N's fd or -errno */
 int gpup_open(struct gpup_dev *d, const char *uuid);
 void gpup_close(struct gpup_dev *d);
 
@@ -68,5 +70,13 @@ int gpup_mig_set_state(struct gpup_dev *d, uint32_t state);
 int gpup_mig_get_state(struct gpup_dev *d);
 int gpup_mig_precopy_info(int data_fd, uint64_t *initial, uint64_t *dirty);
 long long gpup_mig_data_size(struct gpup_dev *d);
+
+/*
+ * Fault injection, where the kernel has it: fail the calling thread's
+ * @n-th allocation from now on; disarm says whether it was injected
+ */
+int gpup_fail_nth_setup(void);		/* 0, or -errno without it */
+void gpup_fail_nth_arm(unsigned int n);
+bool gpup_fail_nth_disarm(void);
 
 #endif

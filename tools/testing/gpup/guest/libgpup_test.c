@@ -564,6 +564,81 @@ static void test_errno_to_hresult(void)
 	CHECK(!strcmp(gpup_strerror(ENOSPC), gpup_strerror(-ENOSPC)), "sign matters");
 }
 
+/*
+ * Where the kernel injects faults: SaveImmutableGpup and
+ * RestoreImmutableGpup with each of their kernel allocations failing in
+ * turn answer E_OUTOFMEMORY and leave the VF RUNNING, as it was
+ */
+static unsigned int walk_save(void)
+{
+	uint8_t head[HEAD_MAX];
+	unsigned int n, points = 0;
+	uint64_t len;
+	bool fired;
+	int ret;
+
+	for (n = 1; n < 1000; n++) {
+		len = sizeof(head);
+		gpup_fail_nth_arm(n);
+		ret = gpup_save_immutable(A.fd, head, &len);
+		fired = gpup_fail_nth_disarm();
+		if (!fired)
+			return CHECK(!ret, "save: %d", ret) ? points : 0;
+		if (!CHECK(!ret || (ret == -ENOMEM && gpup_hresult(ret) == GPUP_E_OUTOFMEMORY),
+			   "save, allocation %u: %d (%s), HRESULT %#x", n, ret,
+			   gpup_last_error(), gpup_hresult(ret)) ||
+		    !CHECK(gpup_mig_get_state(&A) == VFIO_DEVICE_STATE_RUNNING,
+			   "save, allocation %u: left in state %d", n, gpup_mig_get_state(&A)))
+			return 0;
+		points += !!ret;
+	}
+	return 0;
+}
+
+static unsigned int walk_restore(const uint8_t *head, uint64_t len)
+{
+	unsigned int n, points = 0;
+	struct gpup_restore *r;
+	bool fired;
+	int ret;
+
+	for (n = 1; n < 1000; n++) {
+		gpup_fail_nth_arm(n);
+		ret = gpup_restore_immutable(B.fd, head, len, &r);
+		fired = gpup_fail_nth_disarm();
+		if (!ret)
+			gpup_restore_abort(r);
+		if (!fired)
+			return CHECK(!ret, "restore: %d", ret) ? points : 0;
+		if (!CHECK(!ret || (ret == -ENOMEM && gpup_hresult(ret) == GPUP_E_OUTOFMEMORY),
+			   "restore, allocation %u: %d (%s), HRESULT %#x", n, ret,
+			   gpup_last_error(), gpup_hresult(ret)) ||
+		    !CHECK(gpup_mig_get_state(&B) == VFIO_DEVICE_STATE_RUNNING,
+			   "restore, allocation %u: left in state %d", n, gpup_mig_get_state(&B)))
+			return 0;
+		points += !!ret;
+	}
+	return 0;
+}
+
+static void test_out_of_memory(void)
+{
+	uint8_t head[HEAD_MAX];
+	unsigned int saves, restores;
+	uint64_t len;
+
+	if (gpup_fail_nth_setup()) {
+		printf("# no fault injection in this kernel: nothing to walk\n");
+		return;
+	}
+	saves = walk_save();
+	len = save_head(&A, head);
+	restores = len ? walk_restore(head, len) : 0;
+	if (CHECK(saves && restores, "no failure point walked: %u, %u", saves, restores))
+		printf("# E_OUTOFMEMORY at each of %u points of SaveImmutableGpup and %u of RestoreImmutableGpup\n",
+		       saves, restores);
+}
+
 static const struct tap_test tests[] = {
 	{ "size_query_then_fill", test_size_query_then_fill },
 	{ "too_small_buffer", test_too_small_buffer },
@@ -575,6 +650,7 @@ static const struct tap_test tests[] = {
 	{ "damaged_stream_refused", test_damaged_stream_refused },
 	{ "session_end_and_busy", test_session_end_and_busy },
 	{ "errno_to_hresult", test_errno_to_hresult },
+	{ "out_of_memory", test_out_of_memory },
 };
 
 int main(void)
