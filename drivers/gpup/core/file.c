@@ -734,6 +734,14 @@ static int resume_feed(struct gpup_mig_file *migf, size_t n, bool *refused)
 	return ret;
 }
 
+/* Counted as it goes, so that a long write shows its progress */
+static void resume_account(struct gpup_mig *mig, size_t n)
+{
+	spin_lock(&mig->info_lock);
+	mig->stats.resume_bytes += n;
+	spin_unlock(&mig->info_lock);
+}
+
 /*
  * The user's bytes are copied with only write_lock held, so a slow fault
  * never holds up the device side; each page is then fed under migf->lock.
@@ -760,6 +768,7 @@ static ssize_t gpup_resume_write(struct kiocb *iocb, struct iov_iter *from)
 			if (ret)
 				break;
 			done += got;
+			resume_account(mig, got);
 		}
 		if (got < n) {
 			ret = -EFAULT;
@@ -772,9 +781,6 @@ static ssize_t gpup_resume_write(struct kiocb *iocb, struct iov_iter *from)
 		cond_resched();
 	}
 	mutex_unlock(&migf->write_lock);
-	spin_lock(&mig->info_lock);
-	mig->stats.resume_bytes += done;
-	spin_unlock(&mig->info_lock);
 	if (refused || !done)
 		return ret;
 	return done;

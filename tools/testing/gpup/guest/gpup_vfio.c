@@ -17,6 +17,8 @@
 
 #include "gpup_vfio.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 int gpup_write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY), ret = 0;
@@ -414,7 +416,7 @@ int gpup_fail_nth_setup(void)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", knobs[i][0]);
 		ret = gpup_write_file(path, knobs[i][1]);
 		if (ret)

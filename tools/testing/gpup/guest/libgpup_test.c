@@ -635,7 +635,7 @@ static void test_out_of_memory(void)
 	len = save_head(&A, head);
 	restores = len ? walk_restore(head, len) : 0;
 	if (CHECK(saves && restores, "no failure point walked: %u, %u", saves, restores))
-		printf("# E_OUTOFMEMORY at each of %u points of SaveImmutableGpup and %u of RestoreImmutableGpup\n",
+		printf("# E_OUTOFMEMORY at each of %u points of save, %u of restore\n",
 		       saves, restores);
 }
 

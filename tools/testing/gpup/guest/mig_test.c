@@ -15,6 +15,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gpup_vfio.h"
@@ -766,6 +769,166 @@ static void test_kernel_memory_bounded(void)
 	gpup_reset(&L);
 }
 
+/*
+ * An endless write: a stream's head, then the same 1 MiB VRAM record over
+ * and over, 2 GiB in one writev().  It yields: a STOP from another thread
+ * gets through and cuts it short, and a fatal signal ends it at once.
+ */
+#define ENDLESS_RECORDS		2
+#define ENDLESS_IOVS		1024
+#define BOUND_NS		3000000000LL	/* far above either's ms */
+
+struct endless {
+	struct iovec iov[ENDLESS_IOVS];
+	long long total;
+	char *recs;
+};
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* A whole VRAM record of 256 pages at offset 0, sealed */
+static void vram_record(char *rec, const struct gpup_rec_hdr *like)
+{
+	struct gpup_rec_hdr *h = (void *)rec;
+	struct gpup_rec_vram *v = (void *)(h + 1);
+	size_t data = GPUP_REC_VRAM_MAX_PAGES * GPUP_MIG_PAGE_SIZE;
+
+	*h = *like;
+	h->length = htole32(sizeof(*v) + data);
+	*v = (struct gpup_rec_vram){ .npages = htole32(GPUP_REC_VRAM_MAX_PAGES) };
+	memset(v + 1, 0x3c, data);
+	reseal(rec);
+}
+
+static bool endless_build(struct endless *e, char *s, size_t cap)
+{
+	size_t rec_len = sizeof(struct gpup_rec_hdr) + sizeof(struct gpup_rec_vram) +
+			 GPUP_REC_VRAM_MAX_PAGES * GPUP_MIG_PAGE_SIZE + 4;
+	long len, head;
+	int i;
+
+	load_source(&A, 0xe4d1e55);
+	len = capture_stream(&A, s, cap);
+	head = len > 0 ? find_record(s, len, GPUP_REC_VRAM) : -1;
+	e->recs = malloc(ENDLESS_RECORDS * rec_len);
+	if (!CHECK(head > 0 && e->recs, "capture %ld, head %ld", len, head))
+		return false;
+	for (i = 0; i < ENDLESS_RECORDS; i++)
+		vram_record(e->recs + i * rec_len, (const void *)(s + head));
+	e->iov[0] = (struct iovec){ s, head };
+	e->total = head;
+	for (i = 1; i < ENDLESS_IOVS; i++) {
+		e->iov[i] = (struct iovec){ e->recs, ENDLESS_RECORDS * rec_len };
+		e->total += ENDLESS_RECORDS * rec_len;
+	}
+	return true;
+}
+
+struct endless_writer {
+	struct endless *e;
+	int fd;
+	ssize_t ret;
+	long long done_at;
+	pthread_t thread;
+};
+
+static void *endless_write_fn(void *arg)
+{
+	struct endless_writer *w = arg;
+
+	w->ret = writev(w->fd, w->e->iov, ENDLESS_IOVS);
+	w->done_at = now_ns();
+	return NULL;
+}
+
+/* Bytes B took of its stream so far, once it has taken some, or -1 */
+static long long resumed_bytes(void)
+{
+	char v[32] = "";
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		gpup_debugfs_str(uuid_b, "migration", "resume_bytes", v, sizeof(v));
+		if (strtoll(v, NULL, 10) > 0)
+			return strtoll(v, NULL, 10);
+		usleep(1000);
+	}
+	return -1;
+}
+
+static void endless_stopped(struct endless *e)
+{
+	struct endless_writer w = { .e = e };
+	long long t0, stop_ns;
+	int ret;
+
+	gpup_reset(&B);
+	w.fd = gpup_mig_set_state(&B, VFIO_DEVICE_STATE_RESUMING);
+	if (!CHECK(w.fd >= 0, "RESUMING: %s", strerror(-w.fd)) ||
+	    !CHECK(!pthread_create(&w.thread, NULL, endless_write_fn, &w), "thread"))
+		return;
+	resumed_bytes();
+	t0 = now_ns();
+	ret = gpup_mig_set_state(&B, VFIO_DEVICE_STATE_STOP);
+	stop_ns = now_ns() - t0;
+	pthread_join(w.thread, NULL);
+	close(w.fd);
+	printf("# STOP in %lld ms in a 2 GiB write, which ended %lld ms after it: %zd\n",
+	       stop_ns / 1000000, (w.done_at - t0) / 1000000, w.ret);
+	CHECK(ret == -EINVAL, "STOP on a stream cut short: %d", ret);
+	CHECK(stop_ns < BOUND_NS && w.done_at - t0 < BOUND_NS,
+	      "STOP waited %lld ms, the write %lld ms", stop_ns / 1000000,
+	      (w.done_at - t0) / 1000000);
+	CHECK(w.ret < e->total, "the write went on to its end after STOP");
+}
+
+static void endless_killed(struct endless *e)
+{
+	long long t0, taken, dead_ns;
+	pid_t pid;
+	int st, fd;
+
+	gpup_reset(&B);
+	pid = fork();
+	if (!pid) {
+		fd = gpup_mig_set_state(&B, VFIO_DEVICE_STATE_RESUMING);
+		_exit(fd < 0 || writev(fd, e->iov, ENDLESS_IOVS) < 0 ? 1 : 0);
+	}
+	if (!CHECK(pid > 0, "fork"))
+		return;
+	taken = resumed_bytes();
+	t0 = now_ns();
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	dead_ns = now_ns() - t0;
+	printf("# SIGKILL ended a 2 GiB write in %lld ms, %lld MiB in\n", dead_ns / 1000000,
+	       taken >> 20);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "child status %#x", st);
+	CHECK(taken > 0, "the write never began");
+	CHECK(dead_ns < BOUND_NS, "the write died %lld ms after SIGKILL", dead_ns / 1000000);
+	CHECK(resumed_bytes() < e->total, "the write went on to its end after SIGKILL");
+}
+
+static void test_endless_write_yields(void)
+{
+	static char s[32 * MIB];
+	struct endless e = {};
+
+	if (endless_build(&e, s, sizeof(s))) {
+		endless_stopped(&e);
+		endless_killed(&e);
+	}
+	free(e.recs);
+	gpup_reset(&B);
+	gpup_reset(&A);
+}
+
 static const struct tap_test tests[] = {
 	{ "precopy_with_workload_bit_exact", test_precopy_with_workload_bit_exact },
 	{ "incompatible_target_refused_in_precopy",
@@ -778,6 +941,7 @@ static const struct tap_test tests[] = {
 	{ "precopy_info_only_in_precopy", test_precopy_info_only_in_precopy },
 	{ "hostile_mutable_state", test_hostile_mutable_state },
 	{ "kernel_memory_bounded", test_kernel_memory_bounded },
+	{ "endless_write_yields", test_endless_write_yields },
 };
 
 int main(void)
