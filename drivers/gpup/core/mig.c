@@ -88,9 +88,26 @@ static void mig_end_file(struct gpup_mig *mig, struct gpup_mig_file **slot,
 }
 
 /*
+ * Why a resuming stream that stands as @end failed, unless the write that
+ * failed already said so: a reset cut it, or it never reached its END
+ * record.  A complete stream has nothing to say.
+ */
+static void mig_resume_why(struct gpup_mig *mig, enum gpup_mig_file_end end)
+{
+	if (gpup_mig_has_error(mig))
+		return;
+	if (end == GPUP_MIG_FILE_DISABLED)
+		gpup_mig_set_error(mig, "", "device reset during the stream");
+	else if (end == GPUP_MIG_FILE_SHORT)
+		gpup_mig_set_error(mig, "", "incomplete stream: no end record");
+}
+
+/*
  * Drop the stream in progress, if any, and leave the migrating
  * configuration.  A stream not reported yet ended early: a saving one
- * was abandoned, a resuming one left its device half restored.
+ * was abandoned, a resuming one left its device half restored, and says
+ * why before management hears of it (closed, re-opened or reset with the
+ * stream unfinished).
  */
 static void mig_end_files_locked(struct gpup_mig *mig)
 {
@@ -98,8 +115,10 @@ static void mig_end_files_locked(struct gpup_mig *mig)
 
 	if (saving)
 		mig_end_file(mig, &mig->saving, GPUP_MIG_RESULT_CANCELLED);
-	if (resuming)
+	if (resuming) {
+		mig_resume_why(mig, gpup_mig_file_end(resuming));
 		mig_end_file(mig, &mig->resuming, GPUP_MIG_RESULT_FAILED);
+	}
 	if (saving || resuming)
 		mig->ops->end(mig);
 }
@@ -248,20 +267,14 @@ static void mig_end_saving(struct gpup_mig *mig)
  */
 static struct file *mig_end_resuming(struct gpup_mig *mig)
 {
-	switch (gpup_mig_file_end(mig->resuming)) {
-	case GPUP_MIG_FILE_COMPLETE:
+	enum gpup_mig_file_end end = gpup_mig_file_end(mig->resuming);
+
+	if (end == GPUP_MIG_FILE_COMPLETE) {
 		mig_report(mig, mig->resuming, GPUP_MIG_RESULT_OK);
 		mig_end_files_locked(mig);
 		return NULL;
-	case GPUP_MIG_FILE_REFUSED:
-		break;		/* the write that failed said why */
-	case GPUP_MIG_FILE_DISABLED:
-		gpup_mig_set_error(mig, "", "device reset during the stream");
-		break;
-	default:
-		gpup_mig_set_error(mig, "", "incomplete stream: no end record");
-		break;
 	}
+	mig_resume_why(mig, end);
 	mig_end_files_locked(mig);
 	mig_set_state(mig, VFIO_DEVICE_STATE_ERROR);
 	return ERR_PTR(-EINVAL);

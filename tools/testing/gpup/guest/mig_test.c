@@ -519,7 +519,7 @@ static void test_reset_mid_stream(void)
 
 static void test_close_mid_stream_and_reopen(void)
 {
-	char uuid[40];
+	char uuid[40], why[128];
 	int sfd, dfd, ret;
 
 	snprintf(uuid, sizeof(uuid), "%s", uuid_c);
@@ -529,6 +529,9 @@ static void test_close_mid_stream_and_reopen(void)
 	if (!CHECK(sfd >= 0 && dfd >= 0, "fds"))
 		return;
 	gpup_close(&C);		/* the target's user goes away mid-stream */
+	gpup_debugfs_str(uuid, "migration", "last_error", why, sizeof(why));
+	CHECK(!strcmp(why, "incomplete stream: no end record"),
+	      "a stream closed unfinished: last error '%s'", why);
 	ret = read(sfd, buf, CHUNK);
 	errno = 0;
 	CHECK(write(dfd, buf, ret) < 0 && errno == ENODEV, "write to a closed device's file");
