@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Fuzz target: gpupctl stream inspect (tools/gpupctl/inspect.c), the
+ * decoder a person runs on a stream file of unknown origin.
+ *
+ * Each input is inspected as a file, in text or JSON and with or without
+ * --rounds (chosen from the input's bytes), and the exit code must agree
+ * with the kernel's parser fed the same bytes, with the VRAM size taken
+ * from the stream's own IMMUTABLE record as inspect takes it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <gpup/sim_state.h>
+
+#include "fuzz.h"
+#include "gpupctl.h"
+
+static int on_record(void *ctx, u16 type, const void *payload, u32 len)
+{
+	struct gpup_parser *p = ctx;
+	const struct gpup_sim_immutable *im = payload;
+
+	if (type == GPUP_REC_IMMUTABLE && len >= sizeof(*im))
+		p->vram_size = le64_to_cpu(im->vram_size);
+	return 0;
+}
+
+static int on_vram(void *ctx, u64 off, const void *data, u32 len)
+{
+	return 0;
+}
+
+static const struct gpup_parser_ops ops = {
+	.record = on_record,
+	.vram = on_vram,
+};
+
+/* The parser's verdict: a complete stream with nothing after it */
+static bool parser_accepts(const u8 *data, size_t size)
+{
+	static struct gpup_parser p;
+
+	gpup_parser_init(&p, &ops, &p, UINT64_MAX);
+	return !gpup_parser_feed(&p, data, size) && gpup_parser_done(&p);
+}
+
+int gpup_fuzz_one_input(const u8 *data, size_t size)
+{
+	static FILE *null;
+	struct gpup_inspect_opts o;
+	struct gpup_fuzz_rng rng;
+	bool accepts;
+	u8 empty = 0;
+	FILE *in;
+	u64 how;
+	int rc;
+
+	if (!null)
+		null = fopen("/dev/null", "w");
+	gpup_fuzz_check(null, "cannot open /dev/null");
+	gpup_fuzz_rng_init(&rng, data, size);
+	how = gpup_fuzz_rng_next(&rng);
+	o.json = how & 1;
+	o.rounds = how & 2;
+
+	/* fmemopen refuses an empty buffer: one byte, read to its end */
+	in = fmemopen(size ? (void *)data : &empty, size ? size : 1, "rb");
+	gpup_fuzz_check(in, "fmemopen failed");
+	if (!size)
+		fgetc(in);
+	rc = gpup_inspect(in, "fuzz", null, null, &o);
+	fclose(in);
+
+	accepts = size && parser_accepts(data, size);
+	gpup_fuzz_check(rc == (accepts ? GPUP_EXIT_OK : GPUP_EXIT_ERROR),
+			"inspect exits %d, the parser %s the stream", rc,
+			accepts ? "accepts" : "refuses");
+	return 0;
+}
