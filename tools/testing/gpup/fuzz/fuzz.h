@@ -53,4 +53,7 @@ struct gpup_fuzz_rec {
 size_t gpup_fuzz_records(const u8 *data, size_t size, struct gpup_fuzz_rec *recs,
 			 size_t max);
 
+/* json_check.c: @s is one well-formed JSON value */
+bool gpup_fuzz_json_ok(const char *s, size_t len);
+
 #endif /* _GPUP_FUZZ_H_ */

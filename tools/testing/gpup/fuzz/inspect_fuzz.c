@@ -4,9 +4,11 @@
  * decoder a person runs on a stream file of unknown origin.
  *
  * Each input is inspected as a file, in text or JSON and with or without
- * --rounds (chosen from the input's bytes), and the exit code must agree
+ * --rounds (chosen from the input's bytes).  The exit code must agree
  * with the kernel's parser fed the same bytes, with the VRAM size taken
- * from the stream's own IMMUTABLE record as inspect takes it.
+ * from the stream's own IMMUTABLE record as inspect takes it; JSON output
+ * must be one well-formed document that says the same; text output must
+ * end with the verdict, and a refusal must say where.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,20 +46,36 @@ static bool parser_accepts(const u8 *data, size_t size)
 	return !gpup_parser_feed(&p, data, size) && gpup_parser_done(&p);
 }
 
+/* What inspect printed says what its exit code says */
+static void check_output(const struct gpup_inspect_opts *o, int rc, const char *out,
+			 size_t outlen, const char *err)
+{
+	const char *said = rc ? "gpupctl: fuzz: offset " : "";
+
+	gpup_fuzz_check(!strncmp(err, said, strlen(said)) && (rc || !*err),
+			"exit code %d, error output \"%.80s\"", rc, err);
+	if (o->json) {
+		gpup_fuzz_check(gpup_fuzz_json_ok(out, outlen), "malformed JSON: %.200s", out);
+		gpup_fuzz_check(strstr(out, rc ? "\"ok\": false" : "\"ok\": true"),
+				"JSON does not say ok is %s", rc ? "false" : "true");
+	} else {
+		gpup_fuzz_check(rc || strstr(out, "\nstream complete: "),
+				"a good stream not said to be complete");
+	}
+}
+
 int gpup_fuzz_one_input(const u8 *data, size_t size)
 {
-	static FILE *null;
 	struct gpup_inspect_opts o;
 	struct gpup_fuzz_rng rng;
+	size_t outlen, errlen;
+	char *out, *err;
+	FILE *in, *fo, *fe;
 	bool accepts;
 	u8 empty = 0;
-	FILE *in;
 	u64 how;
 	int rc;
 
-	if (!null)
-		null = fopen("/dev/null", "w");
-	gpup_fuzz_check(null, "cannot open /dev/null");
 	gpup_fuzz_rng_init(&rng, data, size);
 	how = gpup_fuzz_rng_next(&rng);
 	o.json = how & 1;
@@ -65,11 +83,18 @@ int gpup_fuzz_one_input(const u8 *data, size_t size)
 
 	/* fmemopen refuses an empty buffer: one byte, read to its end */
 	in = fmemopen(size ? (void *)data : &empty, size ? size : 1, "rb");
-	gpup_fuzz_check(in, "fmemopen failed");
+	fo = open_memstream(&out, &outlen);
+	fe = open_memstream(&err, &errlen);
+	gpup_fuzz_check(in && fo && fe, "cannot open memory streams");
 	if (!size)
 		fgetc(in);
-	rc = gpup_inspect(in, "fuzz", null, null, &o);
+	rc = gpup_inspect(in, "fuzz", fo, fe, &o);
 	fclose(in);
+	fclose(fo);
+	fclose(fe);
+	check_output(&o, rc, out, outlen, err);
+	free(out);
+	free(err);
 
 	accepts = size && parser_accepts(data, size);
 	gpup_fuzz_check(rc == (accepts ? GPUP_EXIT_OK : GPUP_EXIT_ERROR),

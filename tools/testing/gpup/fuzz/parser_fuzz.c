@@ -20,9 +20,12 @@
 #define REF_MAX_LEN	(sizeof(struct gpup_rec_vram) + \
 			 GPUP_REC_VRAM_MAX_PAGES * GPUP_MIG_PAGE_SIZE)
 /*
- * The device refuses a MUTABLE record that opens with this byte, and VRAM
- * data that has it at DEV_BAD_BYTE (having written the bytes before it)
+ * The device refuses a MUTABLE record that opens with DEV_BAD_STATE, and
+ * VRAM data that has DEV_REFUSE at DEV_BAD_BYTE (having written the bytes
+ * before it).  A 32-bit value, so that the fuzzer's comparison tracing
+ * finds it.
  */
+#define DEV_BAD_STATE	0x2b1e75e1U
 #define DEV_REFUSE	0xee
 #define DEV_BAD_BYTE	1
 
@@ -59,7 +62,7 @@ static int on_record(void *ctx, u16 type, const void *payload, u32 len)
 	r->rec_crc = crc32c(r->rec_crc, &type, sizeof(type));
 	r->rec_crc = crc32c(r->rec_crc, &len, sizeof(len));
 	r->rec_crc = crc32c(r->rec_crc, payload, len);
-	if (type == GPUP_REC_MUTABLE && *(const u8 *)payload == DEV_REFUSE)
+	if (type == GPUP_REC_MUTABLE && len >= 4 && get_unaligned_le32(payload) == DEV_BAD_STATE)
 		return -EPERM;
 	return 0;
 }
@@ -239,7 +242,7 @@ static bool ref_vram_device_ok(struct ref *f, const u8 *d, size_t size, size_t o
 }
 
 /* The payload of a complete small record: what the reader checks in it */
-static bool ref_payload_ok(u16 type, const u8 *pl, const struct ref *f)
+static bool ref_payload_ok(u16 type, const u8 *pl, u32 len, const struct ref *f)
 {
 	switch (type) {
 	case GPUP_REC_STREAM:
@@ -249,7 +252,7 @@ static bool ref_payload_ok(u16 type, const u8 *pl, const struct ref *f)
 		return ref_le64(pl) == f->records &&
 		       ref_le64(pl + 8) == f->bytes;
 	case GPUP_REC_MUTABLE:
-		return pl[0] != DEV_REFUSE;
+		return len < 4 || get_unaligned_le32(pl) != DEV_BAD_STATE;
 	default:
 		return true;
 	}
@@ -284,7 +287,7 @@ static bool ref_record(struct ref *f, const u8 *d, size_t size, size_t *off, u32
 	if (get_unaligned_le32(d + o + 8 + len) !=
 	    ~crc32c(~0U, d + o, 8 + len))
 		return ref_fail(f, o + 8 + len + 3);
-	if (ref_min_len(type) && !ref_payload_ok(type, d + o + 8, f))
+	if (ref_min_len(type) && !ref_payload_ok(type, d + o + 8, len, f))
 		return ref_fail(f, o + 8 + len + 3);
 	if (ref_min_len(type))
 		*seen |= 1 << type;
