@@ -20,13 +20,12 @@
 #define REF_MAX_LEN	(sizeof(struct gpup_rec_vram) + \
 			 GPUP_REC_VRAM_MAX_PAGES * GPUP_MIG_PAGE_SIZE)
 /*
- * The device refuses a MUTABLE record that opens with DEV_BAD_STATE, and
- * VRAM data that has DEV_REFUSE at DEV_BAD_BYTE (having written the bytes
- * before it).  A 32-bit value, so that the fuzzer's comparison tracing
- * finds it.
+ * The device refuses a MUTABLE record that opens with DEV_BAD_STATE (32
+ * bits, which the fuzzer's comparison tracing can find), and VRAM data
+ * that has DEV_BAD_DATA at DEV_BAD_BYTE, having written the bytes before.
  */
 #define DEV_BAD_STATE	0x2b1e75e1U
-#define DEV_REFUSE	0xee
+#define DEV_BAD_DATA	0xee
 #define DEV_BAD_BYTE	1
 
 struct parse {
@@ -80,7 +79,7 @@ static int on_vram(void *ctx, u64 off, const void *data, u32 len)
 			"VRAM data at 0x%llx after 0x%llx", (unsigned long long)off,
 			(unsigned long long)r->vram_next);
 	if (off <= DEV_BAD_BYTE && DEV_BAD_BYTE - off < len &&
-	    ((const u8 *)data)[DEV_BAD_BYTE - off] == DEV_REFUSE) {
+	    ((const u8 *)data)[DEV_BAD_BYTE - off] == DEV_BAD_DATA) {
 		len = DEV_BAD_BYTE - off;
 		ret = -EIO;
 	}
@@ -112,7 +111,7 @@ static void parse_init(struct parse *r)
 	gpup_parser_init(&r->p, &ops, r, VRAM_SIZE);
 }
 
-/* Mostly small pieces, around record boundaries, sometimes large ones */
+/* One byte, a few, hundreds, or up to two pages: records cut everywhere */
 static size_t piece(struct gpup_fuzz_rng *rng)
 {
 	u64 x = gpup_fuzz_rng_next(rng);
@@ -236,7 +235,7 @@ static bool ref_vram_device_ok(struct ref *f, const u8 *d, size_t size, size_t o
 	at = o + 8 + 16 + (DEV_BAD_BYTE - off);
 	if (at >= size)
 		return false;
-	if (d[at] == DEV_REFUSE)
+	if (d[at] == DEV_BAD_DATA)
 		return ref_fail(f, at);
 	return true;
 }
