@@ -4,14 +4,16 @@
  * profile in a few shapes, encoded with the kernel's gpup_rec_encode().
  * The streams carry little VRAM (the format sends only the pages it
  * names, and the parser fuzzer's target has 16 pages), so the corpus
- * stays small.  Usage: gen_seeds DIR
+ * stays small.  Then streams that stop at a header or a VRAM record's
+ * fixed part on either side of a limit, which the replay of the corpus
+ * needs to tell a limit from one off by one.  Usage: gen_seeds DIR
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <gpup/sim_hw.h>
 #include <gpup/sim_state.h>
 
-#include "stream.h"
+#include "fuzz.h"
 
 #define PAGE		GPUP_MIG_PAGE_SIZE
 #define STREAM_MAX	(4 * PAGE)
@@ -126,13 +128,69 @@ static void build(struct seed *s, u32 profile, enum shape shape)
 	put_tail(s, profile);
 }
 
+#define VRAM_MAX_LEN	(sizeof(struct gpup_rec_vram) + \
+			 GPUP_REC_VRAM_MAX_PAGES * PAGE)
+
+/* A header, and a VRAM record's fixed part, at the edges of the limits */
+static const struct edge {
+	const char *name;
+	u16 type, flags;
+	u32 length;
+	u32 npages, reserved;		/* VRAM only */
+} edges[] = {
+	{ "round-short", GPUP_REC_ROUND, 0, sizeof(struct gpup_rec_round) - 1, 0, 0 },
+	{ "vram-short", GPUP_REC_VRAM, GPUP_REC_F_MANDATORY, 16 + PAGE - 1, 0, 0 },
+	{ "optional-max", 0x40, 0, VRAM_MAX_LEN, 0, 0 },
+	{ "optional-over", 0x40, 0, VRAM_MAX_LEN + 1, 0, 0 },
+	{ "mutable-max", GPUP_REC_MUTABLE, GPUP_REC_F_MANDATORY, GPUP_REC_SMALL_MAX, 0, 0 },
+	{ "mutable-over", GPUP_REC_MUTABLE, GPUP_REC_F_MANDATORY, GPUP_REC_SMALL_MAX + 1, 0, 0 },
+	{ "vram-max", GPUP_REC_VRAM, GPUP_REC_F_MANDATORY, VRAM_MAX_LEN,
+	  GPUP_REC_VRAM_MAX_PAGES, 0 },
+	{ "vram-over", GPUP_REC_VRAM, GPUP_REC_F_MANDATORY, VRAM_MAX_LEN + 1, 0, 0 },
+	{ "vram-pages-over", GPUP_REC_VRAM, GPUP_REC_F_MANDATORY, 16 + PAGE,
+	  GPUP_REC_VRAM_MAX_PAGES + 1, 0 },
+	{ "vram-reserved", GPUP_REC_VRAM, GPUP_REC_F_MANDATORY, 16 + PAGE, 1, 1 },
+};
+
+static void build_edge(struct seed *s, const struct edge *e)
+{
+	struct gpup_rec_hdr *hdr;
+	struct gpup_rec_vram *v;
+
+	memset(s, 0, sizeof(*s));
+	put_head(s, GPUP_PROFILE_SMALL, SHAPE_MINIMAL);
+	hdr = (void *)(s->buf + s->len);
+	gpup_rec_hdr_encode(hdr, e->type, e->flags, e->length);
+	s->len += sizeof(*hdr);
+	if (e->type != GPUP_REC_VRAM || e->length < 16 + PAGE)
+		return;
+	v = (void *)(s->buf + s->len);
+	v->offset = 0;
+	v->npages = cpu_to_le32(e->npages);
+	v->reserved = cpu_to_le32(e->reserved);
+	s->len += sizeof(*v);
+}
+
+static int write_seed(const struct seed *s, const char *dir, const char *name)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(s->buf, 1, s->len, f) != s->len || fclose(f)) {
+		perror(path);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct seed s;
-	char path[4096];
-	unsigned int shape;
+	unsigned int shape, i;
+	char name[64];
 	u32 profile;
-	FILE *f;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s DIR\n", argv[0]);
@@ -141,14 +199,16 @@ int main(int argc, char **argv)
 	for (profile = GPUP_PROFILE_SMALL; profile <= GPUP_PROFILE_LARGE; profile++) {
 		for (shape = 0; shape < SHAPE_COUNT; shape++) {
 			build(&s, profile, shape);
-			snprintf(path, sizeof(path), "%s/seed-%s-%u", argv[1],
-				 shape_names[shape], profile);
-			f = fopen(path, "wb");
-			if (!f || fwrite(s.buf, 1, s.len, f) != s.len || fclose(f)) {
-				perror(path);
+			snprintf(name, sizeof(name), "seed-%s-%u", shape_names[shape], profile);
+			if (write_seed(&s, argv[1], name))
 				return 1;
-			}
 		}
+	}
+	for (i = 0; i < ARRAY_SIZE(edges); i++) {
+		build_edge(&s, &edges[i]);
+		snprintf(name, sizeof(name), "edge-%s", edges[i].name);
+		if (write_seed(&s, argv[1], name))
+			return 1;
 	}
 	return 0;
 }

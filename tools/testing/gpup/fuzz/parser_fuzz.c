@@ -2,14 +2,14 @@
 /*
  * Fuzz target: the kernel's incremental stream parser (stream.c).
  *
- * Each input is parsed twice, in one piece and in pieces of sizes drawn
- * from the input (from one byte up), and checked against a reference: a
- * second, whole-buffer reading of the format as Documentation/gpup/
- * migration.rst specifies it.  Both parses must end alike (verdict,
- * reason, records and bytes counted, records handed over, VRAM written),
- * the parser must accept exactly the streams the reference accepts, and
- * it must refuse a bad one at the byte where the reference does: in the
- * piece that holds that byte, never earlier or later.
+ * Each input is parsed in one piece, in pieces of sizes drawn from the
+ * input, and (a small one) a byte at a time, and checked against a
+ * reference: a second, whole-buffer reading of the format as
+ * Documentation/gpup/migration.rst specifies it.  The parses must end
+ * alike (verdict, reason, records and bytes counted, records handed over,
+ * VRAM written), the parser must accept exactly the streams the reference
+ * accepts, and it must refuse a bad one at the byte where the reference
+ * does: in the piece that holds that byte, never earlier or later.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +27,8 @@
 #define DEV_BAD_STATE	0x2b1e75e1U
 #define DEV_BAD_DATA	0xee
 #define DEV_BAD_BYTE	1
+/* Inputs up to this size are also parsed a byte at a time */
+#define BYTEWISE_MAX	1024
 
 struct parse {
 	struct gpup_parser p;
@@ -128,7 +130,9 @@ static size_t piece(struct gpup_fuzz_rng *rng)
 	}
 }
 
-static void parse_pieces(struct parse *r, const u8 *data, size_t size, bool whole)
+enum split { SPLIT_WHOLE, SPLIT_PIECES, SPLIT_BYTES };
+
+static void parse_pieces(struct parse *r, const u8 *data, size_t size, enum split how)
 {
 	struct gpup_fuzz_rng rng;
 	size_t off = 0, n;
@@ -137,7 +141,7 @@ static void parse_pieces(struct parse *r, const u8 *data, size_t size, bool whol
 	parse_init(r);
 	r->in = data;
 	while (off < size) {
-		n = whole ? size : piece(&rng);
+		n = how == SPLIT_WHOLE ? size : how == SPLIT_BYTES ? 1 : piece(&rng);
 		if (n > size - off)
 			n = size - off;
 		r->ret = gpup_parser_feed(&r->p, data + off, n);
@@ -342,9 +346,13 @@ int gpup_fuzz_one_input(const u8 *data, size_t size)
 	static struct parse one, many;
 	struct ref f;
 
-	parse_pieces(&one, data, size, true);
-	parse_pieces(&many, data, size, false);
+	parse_pieces(&one, data, size, SPLIT_WHOLE);
+	parse_pieces(&many, data, size, SPLIT_PIECES);
 	ref_check(&f, data, size);
 	compare(&one, &many, &f);
+	if (size <= BYTEWISE_MAX) {
+		parse_pieces(&many, data, size, SPLIT_BYTES);
+		compare(&one, &many, &f);
+	}
 	return 0;
 }

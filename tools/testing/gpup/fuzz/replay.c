@@ -12,7 +12,55 @@
 
 #include "fuzz.h"
 
-static unsigned int replayed;
+#define MAX_RECS	256
+
+static unsigned int replayed, variants;
+
+static void flip_run(u8 *buf, size_t size, size_t pos)
+{
+	buf[pos] ^= 1 << (pos % 8);
+	gpup_fuzz_one_input(buf, size);
+	buf[pos] ^= 1 << (pos % 8);
+	variants++;
+}
+
+/* Flip a payload bit, then make the record's CRC match it again */
+static void flip_sealed_run(u8 *buf, size_t size, const struct gpup_fuzz_rec *r, size_t pos)
+{
+	size_t n = sizeof(struct gpup_rec_hdr) + r->length;
+	u8 *crc = buf + r->off + n, old[4];
+
+	memcpy(old, crc, sizeof(old));
+	buf[pos] ^= 1 << (pos % 8);
+	put_unaligned_le32(~gpup_stream_crc(GPUP_CRC_SEED, buf + r->off, n), crc);
+	gpup_fuzz_one_input(buf, size);
+	buf[pos] ^= 1 << (pos % 8);
+	memcpy(crc, old, sizeof(old));
+	variants++;
+}
+
+static void replay_edges(u8 *buf, size_t size)
+{
+	static struct gpup_fuzz_rec recs[MAX_RECS];
+	size_t n = gpup_fuzz_records(buf, size, recs, MAX_RECS), i, k;
+
+	for (i = 0; i < n; i++) {
+		size_t pl = recs[i].off + sizeof(struct gpup_rec_hdr), len = recs[i].length;
+
+		for (k = 0; k < sizeof(struct gpup_rec_hdr); k++)
+			flip_run(buf, size, recs[i].off + k);
+		if (len) {
+			flip_run(buf, size, pl);
+			flip_sealed_run(buf, size, &recs[i], pl);
+		}
+		if (len > 1) {
+			flip_run(buf, size, pl + len - 1);
+			flip_sealed_run(buf, size, &recs[i], pl + len - 1);
+		}
+		for (k = 0; k < 4; k++)
+			flip_run(buf, size, pl + len + k);
+	}
+}
 
 static int replay_file(const char *path)
 {
@@ -32,6 +80,7 @@ static int replay_file(const char *path)
 		goto fail;
 	fclose(f);
 	gpup_fuzz_one_input(buf, size);
+	replay_edges(buf, size);
 	free(buf);
 	replayed++;
 	return 0;
@@ -76,6 +125,7 @@ int main(int argc, char **argv)
 		}
 		ret = S_ISDIR(st.st_mode) ? replay_dir(argv[i]) : replay_file(argv[i]);
 	}
-	printf("%s: replayed %u inputs%s\n", argv[0], replayed, ret ? ", then failed" : "");
+	printf("%s: replayed %u inputs and %u with a bit flipped%s\n", argv[0], replayed,
+	       variants, ret ? ", then failed" : "");
 	return ret ? 1 : 0;
 }
