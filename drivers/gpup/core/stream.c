@@ -128,6 +128,9 @@ static int parse_header(struct gpup_parser *p)
 			return parse_fail(p, "unknown mandatory record type", -EINVAL);
 		if (p->length > REC_MAX_LEN)
 			return parse_fail(p, "optional record too long", -EINVAL);
+		/* nothing puts off the target's check of the immutable state */
+		if (!(before & REC_BIT(GPUP_REC_IMMUTABLE)))
+			return parse_fail(p, "record before the immutable record", -EINVAL);
 		return 0;
 	}
 	if (p->length < rec_min_len(p->type))

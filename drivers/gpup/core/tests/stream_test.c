@@ -287,6 +287,19 @@ static void stream_unknown_records(struct kunit *test)
 	memcpy(st->buf + st->len, tail, tail_len);
 	st->len += tail_len;
 	expect_refused(test, st, "unknown mandatory");
+
+	/* nor may an optional one put off the check of the immutable state */
+	st = build(test, GPUP_MIG_VERSION_MAJOR, 3);
+	tail_len = st->len - st->rec_off[1];
+	tail = kunit_kmalloc(test, tail_len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, tail);
+	memcpy(tail, st->buf + st->rec_off[1], tail_len);
+	st->len = st->rec_off[1];
+	st->records = 1;
+	put_rec(st, 0x77, 0, extra, sizeof(extra));
+	memcpy(st->buf + st->len, tail, tail_len);
+	st->len += tail_len;
+	expect_refused(test, st, "before the immutable record");
 }
 
 static void stream_rejects_out_of_order(struct kunit *test)

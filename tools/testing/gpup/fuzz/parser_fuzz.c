@@ -198,7 +198,8 @@ static bool ref_header_ok(u16 type, u16 flags, u32 len, u32 seen)
 	if (!(seen & 1 << GPUP_REC_STREAM) && type != GPUP_REC_STREAM)
 		return false;
 	if (!min)
-		return !(flags & GPUP_REC_F_MANDATORY) && len <= REF_MAX_LEN;
+		return !(flags & GPUP_REC_F_MANDATORY) && len <= REF_MAX_LEN &&
+		       (seen & 1 << GPUP_REC_IMMUTABLE);
 	if (len < min || len > (type == GPUP_REC_VRAM ? REF_MAX_LEN : GPUP_REC_SMALL_MAX))
 		return false;
 	return ref_in_place(type, seen);
