@@ -5,6 +5,8 @@
 # Debian's 6.12 kernel: image and headers must be this exact pair.
 GPUP_DEB_KVER=6.12.117+deb12-amd64
 GPUP_DEB_PKGVER=6.12.117-1~deb12u1
+# Where Debian 12 has them, for a Debian 13 host
+GPUP_DEB_SUITES=bookworm,bookworm-security
 
 # Debian's newest kernel, from trixie-backports: the second guest kernel.
 # Its packages are downloaded and unpacked into the cache, never installed.
@@ -23,12 +25,31 @@ GPUP_DEBUG_BUILD=$GPUP_CACHE/kbuild-debug
 GPUP_L2_BUILD=$GPUP_CACHE/kbuild-l2
 GPUP_L2=$GPUP_CACHE/l2
 GPUP_DEB_ROOT=$GPUP_CACHE/debian-$GPUP_DEB_KVER
-GPUP_DEB_HEADERS=/usr/src/linux-headers-$GPUP_DEB_KVER
 GPUP_DEB7_ROOT=$GPUP_CACHE/debian-$GPUP_DEB7_KVER	# image, modules, config
 GPUP_KSRC7=$GPUP_CACHE/linux-source-7.3
-GPUP_DEB7_KBUILD=$GPUP_CACHE/kbuild-$GPUP_DEB7_KVER	# prepared for M= builds
+
+# The host's Debian release decides where the kernels' build trees are
+GPUP_HOST=$(. /etc/os-release 2>/dev/null; echo "${VERSION_CODENAME:-}")
+case $GPUP_HOST in
+trixie)
+	# Debian 13: bookworm's 6.12 headers and source, and Debian's own
+	# 7.x headers, whose programs need its newer C library, unpacked
+	# into the cache by gpup-deps; clang for the fuzzers
+	GPUP_DEB_HEADERS=$GPUP_CACHE/headers-$GPUP_DEB_KVER/usr/src/linux-headers-$GPUP_DEB_KVER
+	GPUP_KSRC_TAR=$GPUP_CACHE/linux-source-$GPUP_DEB_PKGVER.tar.xz
+	GPUP_DEB7_KBUILD=$GPUP_CACHE/headers-$GPUP_DEB7_KVER/usr/src/linux-headers-$GPUP_DEB7_KVER
+	GPUP_CLANG_VER=19
+	;;
+*)
+	# Debian 12: the 6.12 pair installed; the 7.x tree prepared in the cache
+	GPUP_DEB_HEADERS=/usr/src/linux-headers-$GPUP_DEB_KVER
+	GPUP_KSRC_TAR=/usr/src/linux-source-6.12.tar.xz
+	GPUP_DEB7_KBUILD=$GPUP_CACHE/kbuild-$GPUP_DEB7_KVER	# prepared for M= builds
+	GPUP_CLANG_VER=14
+	;;
+esac
 GPUP_SPARSE7=$GPUP_CACHE/sparse-$GPUP_SPARSE7_PKGVER/sparse
-# Debian 12's dkms: unpacked by gpup-deps, never installed, run by gpup-dkms
+# The host release's dkms: unpacked by gpup-deps, never installed, run by gpup-dkms
 GPUP_DKMS_ROOT=$GPUP_CACHE/dkms
 GPUP_DKMS=$GPUP_DKMS_ROOT/usr/sbin/dkms
 export CCACHE_DIR=${CCACHE_DIR:-$GPUP_CACHE/ccache}
@@ -43,7 +64,7 @@ gpup_ksrc() {
 	if [ ! -f "$GPUP_KSRC/Makefile" ]; then
 		gpup_log "extracting linux-source-6.12 into $GPUP_CACHE"
 		mkdir -p "$GPUP_CACHE"
-		tar -C "$GPUP_CACHE" -xf /usr/src/linux-source-6.12.tar.xz
+		tar -C "$GPUP_CACHE" -xf "$GPUP_KSRC_TAR"
 	fi
 }
 
