@@ -15,12 +15,35 @@
  *   t=12.0 jobs=345 jobs/s=28.1 written=12.5MiB gap_ms=20 gap_max_ms=48
  *        mismatches=0 timeouts=0 errors=0          (once a second)
  *   verify ok REGIONS  |  verify FAILED BAD/REGIONS first=R offset=O
+ *   busy start seconds=S copy=...MiB queue=2.5s scratch=0x...-0x...
+ *   busy done copies=N bytes=B t=T drained=D rate=...MiB/s depth=N
+ *        ok|FAILED mismatches=M errors=E
  *   summary jobs=N mismatches=0 stall_max_ms=M timeouts=0 errors=0
  *        recoveries=0 written=...MiB t=... result=ok|FAILED
- * Commands on stdin, one per line: verify, info, stop.  SIGTERM and SIGINT
- * stop it too.  Exit status: 0 when nothing failed, 1 when something did
- * (a mismatch, a WAIT that timed out, an engine error or recovery it did
- * not cause, a failed ioctl), 2 for bad usage or a VF it cannot open.
+ * Commands on stdin, one per line: verify, info, busy SECONDS [COPY_MIB],
+ * busy stop, stop.  SIGTERM and SIGINT stop it too.  Exit status: 0 when nothing
+ * failed, 1 when something did (a mismatch, a WAIT that timed out, an
+ * engine error or recovery it did not cause, a failed ioctl, a busy run
+ * refused), 2 for bad usage or a VF it cannot open.
+ *
+ * "busy" keeps the engine busy for SECONDS with long COPYs in the scratch
+ * VRAM between the workload's regions and the ring, alongside the usual
+ * jobs, so that there is always an engine command executing: what a
+ * migration must stop and resume.  Two areas of COPY_MIB (default 8)
+ * take turns: the first is FILLed once, with a CPU-stored stamp every 512
+ * bytes, and each step rotates one area's content by BUSY_SHIFT into the
+ * other with two COPYs.  Each step's result is the next step's input, so
+ * a copy that did not run, ran in part or ran off its offsets shows in
+ * the final content, read back word by word against the content computed
+ * from the number of steps.  About BUSY_QUEUE_SEC of the engine's work
+ * stays queued (its rate measured as it goes: "rate", and "depth" steps),
+ * and one more step behind each batch of the workload, so that the ring
+ * does not drain while this program is busy elsewhere or not scheduled;
+ * "drained" counts the times it found every step done (the engine may
+ * have idled).  A wrong word counts as a mismatch.  The run needs
+ * 2 * COPY_MIB of scratch, and room in the ring for its steps and a
+ * batch: without them it is refused as an error.  "busy stop" ends it
+ * early: no more steps are queued, and it ends as when its time is up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +64,14 @@
 
 #define MIB		(1024.0 * 1024.0)
 #define BATCH_MAX	64
+
+#define BUSY_QUEUE_SEC	2.5	/* engine time kept queued by a busy run */
+#define BUSY_DEPTH_MIN	2	/* steps queued at least, */
+#define BUSY_DEPTH_MAX	256	/* at most, */
+#define BUSY_DEPTH_INIT	16	/* until the engine's rate is known */
+#define BUSY_COPY_MIB	8	/* bytes a busy step copies, by default */
+#define BUSY_STAMP	64	/* a CPU-stored word every 512 bytes */
+#define BUSY_SHIFT	4096	/* bytes a step rotates the content by */
 
 enum kind {
 	K_UNKNOWN,	/* not written since the start, or lost */
@@ -77,6 +108,27 @@ struct stats {
 	double gap_sec, gap_max;
 };
 
+/* A busy run: long COPYs in the scratch VRAM beyond the regions */
+struct busy {
+	bool on;
+	bool lost;		/* the engine recovered: the scratch is gone */
+	double start, until;
+	uint64_t base;		/* VRAM offset of area 0; area 1 follows */
+	uint64_t len;		/* bytes an area */
+	uint64_t *map;		/* both areas, mapped */
+	size_t map_size;
+	uint64_t key;		/* the stamps' key */
+	uint64_t fence[BUSY_DEPTH_MAX + 2];	/* step k's at k % (MAX + 2) */
+	uint64_t last_fence;	/* the newest step's fence */
+	uint64_t submitted, completed;
+	uint64_t drained;	/* polls that found every step done */
+	unsigned int depth;	/* steps kept queued */
+	double last_poll;	/* when, and how many steps were done then */
+	uint64_t polled;
+	double eng_time, eng_bytes;	/* engine busy all along: the rate */
+	uint64_t mismatches, errors;
+};
+
 static struct opts opt = {
 	.dev = "/dev/gpup_vf0", .mib = 8, .region_kib = 16,
 	.w_cpu = 1, .w_fill = 2, .w_copy = 2, .batch = 4,
@@ -91,6 +143,7 @@ static size_t region_size;
 static struct stats st;
 static struct gpup_vf_info info0;
 static uint64_t rng_state;
+static struct busy busy;
 static int stop_signal;		/* atomic: set by the signal handler */
 static bool stdin_open = true;
 
@@ -212,6 +265,7 @@ static void check_recoveries(void)
 	st.errors++;
 	for (r = 0; r < nregions; r++)
 		regions[r].kind = K_UNKNOWN;
+	busy.lost = true;
 }
 
 static void job_done(unsigned int n)
@@ -278,6 +332,283 @@ static unsigned int pick_region(void)
 	return rnd() % nregions;
 }
 
+/* Word @i of the busy content before any step: FILLed, or a stamp */
+static uint64_t busy_base_word(uint64_t i)
+{
+	uint64_t v;
+
+	if (i % BUSY_STAMP == 0)
+		return mix64(busy.key + i);
+	v = fill_value(busy.key);
+	return v | v << 32;
+}
+
+/* Word @i of the content after @steps rotations */
+static uint64_t busy_word(uint64_t steps, uint64_t i)
+{
+	return busy_base_word((i + steps * (BUSY_SHIFT / 8)) % (busy.len / 8));
+}
+
+static uint64_t busy_offset(unsigned int area)
+{
+	return busy.base + area * busy.len;
+}
+
+static uint64_t *busy_ptr(unsigned int area)
+{
+	return busy.map + area * (busy.len / 8);
+}
+
+/* Check every word of @area against the content after @steps steps */
+static void busy_compare(unsigned int area, uint64_t steps)
+{
+	const uint64_t *p = busy_ptr(area);
+	uint64_t i, words = busy.len / 8, bad = 0, first = 0;
+
+	for (i = 0; i < words; i++) {
+		if (p[i] == busy_word(steps, i))
+			continue;
+		if (!bad++)
+			first = i;
+	}
+	if (!bad)
+		return;
+	st.mismatches++;
+	busy.mismatches++;
+	printf("gpup-work: mismatch busy area=%u steps=%llu words=%llu offset=%#llx",
+	       area, (unsigned long long)steps, (unsigned long long)bad,
+	       (unsigned long long)first * 8);
+	printf(" want=%#llx got=%#llx\n", (unsigned long long)busy_word(steps, first),
+	       (unsigned long long)p[first]);
+}
+
+/*
+ * Queue step busy.submitted: rotate the content of one area by BUSY_SHIFT
+ * into the other, with two COPYs.  False when the SUBMIT failed.
+ */
+static bool busy_submit(void)
+{
+	uint64_t k = busy.submitted, *fence = &busy.fence[k % (BUSY_DEPTH_MAX + 2)];
+	uint64_t src = busy_offset(k % 2), dst = busy_offset((k + 1) % 2);
+	struct gpup_vf_cmd cmds[2] = {
+		{ .op = GPUP_VF_OP_COPY, .dst = dst, .src = src + BUSY_SHIFT,
+		  .len = busy.len - BUSY_SHIFT },
+		{ .op = GPUP_VF_OP_COPY, .dst = dst + busy.len - BUSY_SHIFT,
+		  .src = src, .len = BUSY_SHIFT },
+	};
+
+	if (submit(cmds, 2, fence)) {
+		busy.errors++;
+		return false;
+	}
+	busy.last_fence = *fence;
+	busy.submitted++;
+	return true;
+}
+
+/* Keep @depth steps queued, until the run's time is up */
+static void busy_top_up(unsigned int depth)
+{
+	if (!busy.on || busy.lost || busy.errors || now() >= busy.until)
+		return;
+	while (busy.submitted - busy.completed < depth)
+		if (!busy_submit())
+			return;
+}
+
+/*
+ * The engine's rate, from the intervals between two polls that found steps
+ * still queued: the engine ran all along those.  Older intervals fade.
+ * Keeps BUSY_QUEUE_SEC of its work queued.
+ */
+static void busy_rate(double t, bool queued)
+{
+	double rate;
+
+	if (queued && busy.last_poll && t > busy.last_poll) {
+		busy.eng_time += t - busy.last_poll;
+		busy.eng_bytes += (double)(busy.completed - busy.polled) * busy.len;
+		if (busy.eng_time > 10.0) {
+			busy.eng_time /= 2;
+			busy.eng_bytes /= 2;
+		}
+	}
+	busy.last_poll = t;
+	busy.polled = busy.completed;
+	if (busy.eng_time < 1.0 || !busy.eng_bytes)
+		return;
+	rate = busy.eng_bytes / busy.eng_time;
+	busy.depth = BUSY_QUEUE_SEC * rate / busy.len + 1;
+	if (busy.depth < BUSY_DEPTH_MIN)
+		busy.depth = BUSY_DEPTH_MIN;
+	if (busy.depth > BUSY_DEPTH_MAX)
+		busy.depth = BUSY_DEPTH_MAX;
+}
+
+/* The steps whose fences signalled */
+static void busy_poll(void)
+{
+	struct gpup_vf_info i;
+	double t = now();
+
+	if (vf_info(&i)) {
+		busy.errors++;
+		return;
+	}
+	while (busy.completed < busy.submitted &&
+	       busy.fence[busy.completed % (BUSY_DEPTH_MAX + 2)] <= i.completed)
+		busy.completed++;
+	busy_rate(t, busy.completed < busy.submitted);
+	/* the engine may have run out of steps since the last poll */
+	if (busy.completed == busy.submitted && t < busy.until)
+		busy.drained++;
+}
+
+/* Wait for the queued steps, check both areas, report, unmap */
+static void busy_end(void)
+{
+	double rate = busy.eng_time ? busy.eng_bytes / busy.eng_time : 0;
+	uint64_t n;
+
+	if (busy.submitted > busy.completed && !busy.lost &&
+	    wait_fence(busy.last_fence))
+		busy.errors++;
+	check_recoveries();
+	if (!busy.errors && !busy.lost)
+		busy_poll();
+	n = busy.completed;
+	if (!busy.errors && !busy.lost) {
+		/* the last step's result, and the one before it */
+		busy_compare(n % 2, n);
+		if (n)
+			busy_compare((n + 1) % 2, n - 1);
+	}
+	if (busy.lost)
+		busy.errors++;
+	printf("gpup-work: busy done copies=%llu bytes=%llu t=%.1f drained=%llu",
+	       (unsigned long long)n * 2, (unsigned long long)(n * busy.len),
+	       now() - busy.start, (unsigned long long)busy.drained);
+	printf(" rate=%.0fMiB/s depth=%u", rate / MIB, busy.depth);
+	if (busy.mismatches || busy.errors)
+		printf(" FAILED mismatches=%llu errors=%llu%s\n",
+		       (unsigned long long)busy.mismatches,
+		       (unsigned long long)busy.errors,
+		       busy.lost ? " (VRAM lost)" : "");
+	else
+		printf(" ok\n");
+	munmap(busy.map, busy.map_size);
+	busy.on = false;
+}
+
+/* Between the workload's jobs: retire and queue steps */
+static void busy_pump(void)
+{
+	if (!busy.on)
+		return;
+	busy_poll();
+	busy_top_up(busy.depth);
+	if (busy.errors || busy.lost ||
+	    (now() >= busy.until && busy.completed == busy.submitted))
+		busy_end();
+}
+
+/*
+ * Before a WAIT for the workload's batch of fence @fence: a step queued
+ * behind it, so the engine is not idle while the batch is checked.
+ */
+static void busy_follow(uint64_t fence)
+{
+	if (busy.on && busy.last_fence < fence)
+		busy_top_up(busy.depth + 1);
+}
+
+/*
+ * Set a busy run up: "busy SECONDS [COPY_MIB]".  Returns why it cannot
+ * run, or NULL once it runs.
+ */
+static const char *busy_setup(const char *args)
+{
+	unsigned int ring_cmds = info0.ring_size / sizeof(struct gpup_vf_cmd);
+	uint64_t end = info0.ring_offset, fence, i;
+	unsigned int mib = BUSY_COPY_MIB;
+	struct gpup_vf_cmd fill = { };
+	static char why[200];
+	double seconds;
+
+	if (busy.on)
+		return "a busy run is under way";
+	if (sscanf(args, "%lf %u", &seconds, &mib) < 1 || seconds <= 0 || !mib)
+		return "usage: busy SECONDS [COPY_MIB]";
+	/* the queued steps and their fences, and a batch with its fence */
+	if ((BUSY_DEPTH_MAX + 1) * 3 + opt.batch + 1 > ring_cmds - 1) {
+		snprintf(why, sizeof(why),
+			 "a ring of %u commands cannot hold %u steps and a batch of %u",
+			 ring_cmds, BUSY_DEPTH_MAX + 1, opt.batch);
+		return why;
+	}
+	memset(&busy, 0, sizeof(busy));
+	busy.base = (uint64_t)opt.mib << 20;
+	busy.len = (uint64_t)mib << 20;
+	busy.map_size = 2 * busy.len;
+	if (busy.base > end || end - busy.base < busy.map_size) {
+		snprintf(why, sizeof(why),
+			 "no scratch: 2 areas of %u MiB need %zu MiB between the workload's %u MiB and the ring at %llu MiB",
+			 mib, busy.map_size >> 20, opt.mib, (unsigned long long)(end >> 20));
+		return why;
+	}
+	busy.map = mmap(NULL, busy.map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			fd, busy.base);
+	if (busy.map == MAP_FAILED) {
+		snprintf(why, sizeof(why), "mmap: %s", strerror(errno));
+		return why;
+	}
+
+	/* area 0: FILLed by the engine, then stamped by the CPU */
+	busy.key = new_key(nregions);
+	fill.op = GPUP_VF_OP_FILL;
+	fill.dst = busy_offset(0);
+	fill.len = busy.len;
+	fill.value = fill_value(busy.key);
+	if (submit(&fill, 1, &fence) || wait_fence(fence)) {
+		munmap(busy.map, busy.map_size);
+		return "the FILL of area 0 failed";
+	}
+	for (i = 0; i < busy.len / 8; i += BUSY_STAMP)
+		busy_ptr(0)[i] = busy_base_word(i);
+
+	busy.on = true;
+	busy.start = now();
+	busy.until = busy.start + seconds;
+	busy.depth = BUSY_DEPTH_INIT;
+	busy_top_up(busy.depth);
+	printf("gpup-work: busy start seconds=%g copy=%uMiB queue=%gs", seconds, mib,
+	       BUSY_QUEUE_SEC);
+	printf(" scratch=%#llx-%#llx\n", (unsigned long long)busy.base,
+	       (unsigned long long)(busy.base + busy.map_size));
+	return NULL;
+}
+
+/* "busy stop": queue no more steps; the run ends once they are done */
+static void busy_stop(void)
+{
+	if (!busy.on) {
+		st.errors++;
+		printf("gpup-work: error busy: no busy run to stop\n");
+		return;
+	}
+	busy.until = now();
+}
+
+static void busy_begin(const char *args)
+{
+	const char *why = busy_setup(args);
+
+	if (why) {
+		st.errors++;
+		printf("gpup-work: error busy: %s\n", why);
+	}
+}
+
 /*
  * One engine batch of FILLs and COPYs.  The engine runs a batch in order,
  * so the model follows it command by command; once the fence signals,
@@ -290,6 +621,7 @@ static void engine_batch(unsigned int n)
 	unsigned int i, tries;
 	uint64_t fence;
 	long off;
+	bool ok;
 
 	memset(cmds, 0, sizeof(cmds));
 	for (i = 0; i < n; i++) {
@@ -312,18 +644,25 @@ static void engine_batch(unsigned int n)
 			cmds[i].value = fill_value(regions[d].key);
 		}
 	}
-	if (submit(cmds, n, &fence) || wait_fence(fence)) {
+	ok = !submit(cmds, n, &fence);
+	if (ok) {
+		busy_follow(fence);
+		ok = !wait_fence(fence);
+	}
+	if (!ok) {
 		for (i = 0; i < n; i++)
 			regions[dst[i]].kind = K_UNKNOWN;
 		check_recoveries();
 		return;
 	}
 	job_done(n);
+	busy_pump();
 	st.written += (double)n * region_size;
 	for (i = 0; i < n; i++) {
 		off = check_region(dst[i]);
 		if (off >= 0)
 			report_mismatch(dst[i], off, "engine");
+		busy_pump();
 	}
 }
 
@@ -437,6 +776,10 @@ static bool read_commands(void)
 			verify_all();
 		else if (!strcmp(line, "info"))
 			print_info();
+		else if (!strcmp(line, "busy stop"))
+			busy_stop();
+		else if (!strncmp(line, "busy", 4) && (!line[4] || line[4] == ' '))
+			busy_begin(line + 4);
 		else if (line[0])
 			printf("gpup-work: unknown command '%s'\n", line);
 		len -= nl + 1 - line;
@@ -466,6 +809,7 @@ static void run(void)
 	st.last_done = st.start;
 	st.last_print = st.start;
 	while (!__atomic_load_n(&stop_signal, __ATOMIC_RELAXED)) {
+		busy_pump();
 		one_job();
 		t = now();
 		if (opt.once && st.jobs >= opt.once)
@@ -480,6 +824,8 @@ static void run(void)
 			break;
 		fflush(stdout);
 	}
+	if (busy.on)
+		busy_end();
 	verify_all();
 }
 
@@ -501,8 +847,9 @@ static void print_usage(void)
 		"                 [--batch N] [--once JOBS] [--duration SEC] [--seed S]\n"
 		"                 [--timeout-ms MS]\n"
 		"Runs FILL/COPY jobs and CPU stores on a gpup VF and checks every result.\n"
-		"stdin: verify | info | stop.  Defaults: /dev/gpup_vf0, 8 MiB, 16 KiB\n"
-		"regions, mix 1:2:2, batches of up to 4 commands, 10000 ms WAIT timeout.\n");
+		"stdin: verify | info | busy SECONDS [COPY_MIB] | busy stop | stop.\n"
+		"Defaults: /dev/gpup_vf0, 8 MiB, 16 KiB regions, mix 1:2:2, batches of\n"
+		"up to 4 commands, 10000 ms WAIT timeout.\n");
 	exit(2);
 }
 
