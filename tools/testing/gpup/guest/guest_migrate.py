@@ -9,7 +9,7 @@ completes.  The same running guest then moves, case after case, between
 VFs with the real QEMU: pre-copy while it works, back to the first VF,
 device state over multifd channels, migrate_cancel then a new migration,
 a target of another profile refused during pre-copy while it keeps
-working, and a move while its batches keep the engine busy.  After every
+working, and a stop in the middle of an engine job.  After every
 switchover the workload must go on completing jobs on the target (fences
 signalled by MSI), re-verify everything it wrote since it started, and
 report no mismatch, no timed-out wait and no engine error.
@@ -39,6 +39,16 @@ PROGRESS = re.compile(
 WORK_ARGS = "--mib 32 --region-kib 256 --batch 4 --seed 7"
 BOOT_TIMEOUT = 900
 MIB = 1 << 20
+# gpup-work's "busy": long engine COPYs beyond its 32 MiB, which
+# case_jobs_running stops with "busy stop" once the guest works on the
+# target.  This is its cap, far beyond the move: 9 to 26 s from the busy
+# run's start to the guest's reports from the target on the 2-core build
+# machine (QEMU's total time 2.5 to 11 s), several times that under the
+# debug kernel.
+BUSY_SECONDS = 900
+BUSY_DONE = (r"gpup-work: busy done copies=(\d+) bytes=(\d+) t=([\d.]+) drained=(\d+)"
+             r" rate=(\d+)MiB/s depth=(\d+) (ok|FAILED.*)")
+STATUS_BUSY, STATUS_HALTED = 0x1, 0x2   # the VF's STATUS register
 
 
 def reports(vm, since=0):
@@ -55,6 +65,25 @@ def reports(vm, since=0):
 
 def mark(vm):
     return len(vm.console.lines)
+
+
+def line_in(vm, pattern, since=0, timeout=0):
+    """(index, match) of the first line from since on that matches pattern.
+
+    Polls for up to timeout seconds, then (None, None); unlike vm.wait()
+    it leaves the console's position alone, so it finds lines a wait()
+    went past.
+    """
+    regex = re.compile(pattern)
+    deadline = time.time() + timeout
+    while True:
+        for i, line in enumerate(vm.console.lines[since:], since):
+            m = regex.search(line)
+            if m:
+                return i, m
+        if time.time() >= deadline or vm.console.closed:
+            return None, None
+        time.sleep(0.5)
 
 
 def failures_in(vm, since=0):
@@ -257,16 +286,55 @@ def case_incompatible(ctx):
 
 
 def case_jobs_running(ctx):
-    """A move while batches keep the engine busy; where the stop caught one, it ends on the target."""
+    """A stop with an engine job in flight, which ends on the target.
+
+    gpup-work's busy run keeps long COPYs queued beyond its regions from
+    before the migration until the guest works on the target, so the
+    engine is mid-job whenever the source stops.  The source's ring must
+    hold commands not yet retired at the stop; on the target the busy run
+    must end with every copy read back right, and the usual workload go
+    on clean.
+    """
     c = Case()
     src = ctx["vm"]
     s = ctx["m1"]
-    dst, info, sw = hop(c, ctx, ctx["m2"], "midjob", params={"downtime-limit": 300})
-    # the source's ring as it stopped: submitted commands not yet retired
-    regs = debugfs(s, "regs")
-    head, tail = regs.get("ring_head", "?").strip(), regs.get("ring_tail", "?").strip()
-    moved(c, ctx, dst, info, "stop mid-job")
-    return c, f"{figures(sw, info)}; source ring head {head} tail {tail} at stop"
+    since = mark(src)
+    src.send(f"busy {BUSY_SECONDS}")
+    try:
+        ack = src.wait(r"gpup-work: (busy start .*|error busy.*)", timeout=120)
+    except L2Timeout as e:
+        c.check(False, f"busy: {e}")
+        return c, ""
+    if not c.check(ack[1].startswith("busy start"), ack[0]):
+        return c, ""
+    began = time.time()
+    # A tight downtime limit is met only while the engine happens to idle
+    # (it dirties VRAM otherwise), and the stop would then find it idle:
+    # with a limit all the guest dirties fits in, the switchover comes once
+    # pre-copy has sent everything, whatever the engine is doing.
+    dst, info, sw = hop(c, ctx, ctx["m2"], "midjob", params={"downtime-limit": 5000})
+    took = time.time() - began
+    # the source's engine as it stopped: commands submitted, not retired
+    regs = {k: int(v, 16) for k, v in debugfs(s, "regs").items()}
+    head, tail, status = regs["ring_head"], regs["ring_tail"], regs["status"]
+    queued = (tail - head) % regs["ring_size"] // 32 if regs["ring_size"] else 0
+    ring = f"source ring head {head:#x} tail {tail:#x} ({queued} commands) status {status:#x}"
+    c.check(head != tail and status & STATUS_BUSY and not status & STATUS_HALTED,
+            f"the source's engine was not mid-job at the stop: {ring}")
+    _, early = line_in(src, r"gpup-work: busy done", since)
+    c.check(not early, f"the busy run ended before the switchover: {early and early[0]}")
+    if not moved(c, ctx, dst, info, "stop mid-job"):
+        return c, f"{figures(sw, info)}; {ring}"
+    # the busy run, the job cut short at the stop included, ends on the target
+    dst.send("busy stop")
+    at, done = line_in(dst, BUSY_DONE, 0, timeout=300)
+    if c.check(done, "no 'busy done' on the target within 300 s of 'busy stop'"):
+        c.check(done[7] == "ok", f"on the target: {done[0]}")
+        works_on(c, dst, at + 1, "after the busy run")
+        verify(c, dst, "after the busy run")
+    busy = (f"busy done copies={done[1]} t={done[3]} s drained={done[4]} rate={done[5]} MiB/s"
+            f" depth={done[6]} {done[7]}" if done else "no busy done")
+    return c, f"{figures(sw, info)}; {ring}; migration {took:.0f} s after busy start; {busy}"
 
 
 def case_stop(ctx):
