@@ -15,6 +15,10 @@ all: modules
 modules:
 	$(MAKE) $(KBUILD_OPTS) modules
 
+# The guest driver alone, for a VM's kernel (which needs no VFIO)
+vf:
+	$(MAKE) -C $(KDIR) M=$(GPUP_MOD_DIR) CONFIG_GPUP_VF=m modules
+
 # W=1 and sparse over every source file, warnings are errors
 modules-strict:
 	$(MAKE) $(KBUILD_OPTS) clean
@@ -47,4 +51,4 @@ check:
 demo:
 	tools/testing/gpup/gpup-demo
 
-.PHONY: all modules modules-strict install clean lint check demo
+.PHONY: all modules vf modules-strict install clean lint check demo
