@@ -9,6 +9,7 @@ GPUP_MOD_DIR := $(CURDIR)/drivers/gpup
 KBUILD_OPTS := -C $(KDIR) M=$(GPUP_MOD_DIR) CONFIG_GPUP_CORE=m CONFIG_GPUP_SIM=m \
 	CONFIG_GPUP_VF=m
 CHECKPATCH ?= $(KDIR)/scripts/checkpatch.pl
+KERNELDOC ?= $(dir $(CHECKPATCH))kernel-doc
 
 all: modules
 
@@ -44,6 +45,13 @@ lint:
 	$(CHECKPATCH) --strict --no-tree --quiet --show-types \
 		--ignore FILE_PATH_CHANGES,LINUX_VERSION_CODE,MACRO_ARG_UNUSED \
 		-f $(filter %/gpup_compat.h,$(shell git ls-files '*.h'))
+	$(KERNELDOC) -none -Wall -Werror $(shell git ls-files 'drivers/*.[ch]')
+	@# and every exported function has its kernel-doc
+	@for sym in $$(git grep -h -o 'EXPORT_SYMBOL_GPL([a-z0-9_]*)' -- drivers | \
+		       sed 's/.*(\(.*\))/\1/'); do \
+		git grep -q "^ \* $$sym() - " -- drivers || \
+			{ echo "$$sym: exported without kernel-doc"; exit 1; }; \
+	done
 
 check:
 	tools/testing/gpup/gpup-check

@@ -10,7 +10,12 @@
  * the parser checks each length before a byte of the payload is read, and
  * the decoders here look only at payloads the parser accepted, at their
  * checked lengths.  VRAM records are checked against the VRAM size the
- * stream's own IMMUTABLE record declares (gpup_sim's layout).
+ * stream's own immutable state declares (gpup_sim's layout).
+ *
+ * Each device state comes as a run of chunks, cut anywhere by the writer:
+ * a chunk is a line of its own, and the first bytes of the state, as many
+ * as gpup_sim's layout has (and each engine's context header), are gathered
+ * across the chunks and decoded with the chunk that completes them.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -41,8 +46,17 @@ struct insp {
 	u16 last_type;		/* of the last complete record */
 	unsigned long long last_off;
 	const u8 *payload;	/* a small record's payload, once checked */
-	u32 payload_len;
-	bool vram_known;	/* the IMMUTABLE record gave the VRAM size */
+	bool vram_known;	/* the immutable state gave the VRAM size */
+	/* the current record's chunk of device state, once checked */
+	u64 st_off, st_total;
+	const u8 *st_data;
+	u32 st_len;
+	bool st_head;		/* the chunk completes the state's first bytes */
+	/* what of the states gpup_sim's layouts decode, gathered across chunks */
+	struct gpup_sim_immutable im;
+	struct gpup_sim_mutable mut;
+	struct gpup_sim_ctx ctx;	/* the context header under way */
+	u32 engines, ctx_size;	/* of gpup_sim's immutable state, else 0 */
 	/* totals */
 	unsigned long long vram_records, vram_pages, unknown, rounds;
 	/* the round being summarised (--rounds) */
@@ -127,7 +141,7 @@ static int insp_feed(struct insp *s, const void *buf, size_t n)
 		insp_fail(s, s->off, "%s: %s (stored 0x%08x, computed 0x%08x)", where,
 			  s->p->error, get_unaligned_le32(buf), ~s->p->crc);
 	else if (strstr(s->p->error, "outside") && s->vram_known)
-		insp_fail(s, s->off, "%s: %s (VRAM size %llu in the immutable record)", where,
+		insp_fail(s, s->off, "%s: %s (VRAM size %llu in the immutable state)", where,
 			  s->p->error, (unsigned long long)s->p->vram_size);
 	else
 		insp_fail(s, s->off, "%s: %s", where, s->p->error);
@@ -189,14 +203,49 @@ static bool insp_pass(struct insp *s, const char *part, u64 want)
 static int insp_record_cb(void *ctx, u16 type, const void *payload, u32 len)
 {
 	struct insp *s = ctx;
-	const struct gpup_sim_immutable *im = payload;
 
 	s->payload = payload;
-	s->payload_len = len;
-	/* the stream's own VRAM size bounds its VRAM records */
-	if (type == GPUP_REC_IMMUTABLE && len >= sizeof(*im)) {
-		s->p->vram_size = le64_to_cpu(im->vram_size);
+	return 0;
+}
+
+/*
+ * Copy what the chunk [@off, @off + @len) holds of the range [@lo, @lo + @n)
+ * to @dst; true when the chunk ends the range.  Chunks come in order, back
+ * to back, so the range is then complete.
+ */
+static bool gather(void *dst, u64 lo, u64 n, u64 off, const u8 *data, u32 len)
+{
+	u64 a = lo > off ? lo : off, b = lo + n < off + len ? lo + n : off + len;
+
+	if (a < b)
+		memcpy((u8 *)dst + (a - lo), data + (a - off), b - a);
+	return off < lo + n && lo + n <= off + len;
+}
+
+/* A chunk of device state, in place in its state (the parser checked it) */
+static int insp_state_cb(void *ctx, u16 type, u64 off, u64 total, const void *data, u32 len)
+{
+	struct insp *s = ctx;
+	bool im = type == GPUP_REC_IMMUTABLE;
+	u64 head = im ? sizeof(s->im) : sizeof(s->mut);
+
+	s->st_off = off;
+	s->st_total = total;
+	s->st_data = data;
+	s->st_len = len;
+	/* a state shorter than the layout is kept whole, for its hex dump */
+	if (total < head)
+		head = total;
+	s->st_head = gather(im ? (void *)&s->im : (void *)&s->mut, 0, head, off, data, len) &&
+		     head == (im ? sizeof(s->im) : sizeof(s->mut));
+	/* gpup_sim's immutable state: its VRAM size bounds the VRAM records */
+	if (im && off + len == total && total == sizeof(s->im)) {
+		s->p->vram_size = le64_to_cpu(s->im.vram_size);
 		s->vram_known = true;
+		s->engines = le32_to_cpu(s->im.engines);
+		s->ctx_size = le32_to_cpu(s->im.ctx_size);
+		if (s->ctx_size < sizeof(struct gpup_sim_ctx))
+			s->engines = 0;
 	}
 	return 0;
 }
@@ -208,6 +257,7 @@ static int insp_vram_cb(void *ctx, u64 offset, const void *data, u32 len)
 
 static const struct gpup_parser_ops insp_ops = {
 	.record = insp_record_cb,
+	.state = insp_state_cb,
 	.vram = insp_vram_cb,
 };
 
@@ -257,6 +307,8 @@ static void decode_immutable(struct insp *s, const struct gpup_sim_immutable *im
 		gpup_json_u64(&s->j, "driver_version", le32_to_cpu(im->driver_version));
 		gpup_json_u64(&s->j, "features", le32_to_cpu(im->features));
 		gpup_json_u64(&s->j, "page_size", le32_to_cpu(im->page_size));
+		gpup_json_u64(&s->j, "state_version", le32_to_cpu(im->state_version));
+		gpup_json_u64(&s->j, "ctx_size", le32_to_cpu(im->ctx_size));
 		gpup_json_close(&s->j, '}');
 		return;
 	}
@@ -264,10 +316,13 @@ static void decode_immutable(struct insp *s, const struct gpup_sim_immutable *im
 		le16_to_cpu(im->vendor_id), le16_to_cpu(im->device_id), profile,
 		profile_name(profile), gpup_mib(mib, sizeof(mib), le64_to_cpu(im->vram_size)),
 		le32_to_cpu(im->engines), INDENT, "");
-	fprintf(s->out, "regmap 0x%08x, firmware 0x%08x, driver 0x%08x, features 0x%x, page %u",
+	fprintf(s->out, "regmap 0x%08x, firmware 0x%08x, driver 0x%08x, ",
 		le32_to_cpu(im->regmap_version), le32_to_cpu(im->fw_version),
-		le32_to_cpu(im->driver_version), le32_to_cpu(im->features),
-		le32_to_cpu(im->page_size));
+		le32_to_cpu(im->driver_version));
+	fprintf(s->out, "features 0x%x, page %u,\n%*s", le32_to_cpu(im->features),
+		le32_to_cpu(im->page_size), INDENT, "");
+	fprintf(s->out, "state version %u, engine context %u bytes",
+		le32_to_cpu(im->state_version), le32_to_cpu(im->ctx_size));
 }
 
 static void decode_mutable_json(struct insp *s, const struct gpup_sim_mutable *m)
@@ -316,27 +371,106 @@ static void decode_mutable(struct insp *s, const struct gpup_sim_mutable *m)
 		c[1], c[0], c[3], c[2], c[5], c[4]);
 }
 
+/* Engine @i's context header, complete */
+static void decode_ctx(struct insp *s, u64 i)
+{
+	const struct gpup_sim_ctx *c = &s->ctx;
+
+	if (s->o->json) {
+		gpup_json_open(&s->j, NULL, '{');
+		gpup_json_u64(&s->j, "engine", i);
+		gpup_json_u64(&s->j, "commands", le64_to_cpu(c->commands));
+		gpup_json_u64(&s->j, "bytes", le64_to_cpu(c->bytes));
+		gpup_json_u64(&s->j, "last_opcode", le32_to_cpu(c->last_opcode));
+		gpup_json_u64(&s->j, "last_value", le32_to_cpu(c->last_value));
+		gpup_json_close(&s->j, '}');
+		return;
+	}
+	fprintf(s->out, "\n%*sengine %llu context: %llu commands, %llu bytes, ", INDENT, "",
+		ULL(i), ULL(le64_to_cpu(c->commands)), ULL(le64_to_cpu(c->bytes)));
+	fprintf(s->out, "last opcode 0x%x value 0x%x", le32_to_cpu(c->last_opcode),
+		le32_to_cpu(c->last_value));
+}
+
+/*
+ * The context images after gpup_sim's mutable registers, one per engine of
+ * the immutable state: each header the chunk completes, and what it holds
+ * of the next one.  Header i ends at base + i * ctx_size + hdr, so the
+ * chunk completes headers first to next - 1, and neither is over n: the
+ * chunk ends at most at the total, base + n * ctx_size.
+ */
+static void decode_contexts(struct insp *s)
+{
+	const u64 base = sizeof(struct gpup_sim_mutable), hdr = sizeof(struct gpup_sim_ctx);
+	u64 off = s->st_off, end = off + s->st_len, first, next, i;
+	u64 n = s->engines, size = s->ctx_size;
+
+	if (!n || s->st_total != base + n * size)
+		return;
+	first = off < base + hdr ? 0 : (off - base - hdr) / size + 1;
+	next = end < base + hdr ? 0 : (end - base - hdr) / size + 1;
+	if (first < next && s->o->json)
+		gpup_json_open(&s->j, "contexts", '[');
+	else if (first < next && !s->st_head)
+		fputc(':', s->out);
+	for (i = first; i < next; i++) {
+		gather(&s->ctx, base + i * size, hdr, off, s->st_data, s->st_len);
+		decode_ctx(s, i);
+	}
+	if (first < next && s->o->json)
+		gpup_json_close(&s->j, ']');
+	if (next < n)
+		gather(&s->ctx, base + next * size, hdr, off, s->st_data, s->st_len);
+}
+
+/*
+ * A chunk of device state: where it lies in its state, then what of
+ * gpup_sim's layouts it completes.
+ */
+static void decode_state(struct insp *s)
+{
+	bool im = s->type == GPUP_REC_IMMUTABLE, last = s->st_off + s->st_len == s->st_total;
+	u64 need = im ? sizeof(s->im) : sizeof(s->mut);
+
+	if (s->o->json) {
+		gpup_json_open(&s->j, "state", '{');
+		gpup_json_u64(&s->j, "offset", s->st_off);
+		gpup_json_u64(&s->j, "length", s->st_len);
+		gpup_json_u64(&s->j, "total", s->st_total);
+		gpup_json_close(&s->j, '}');
+	} else {
+		fprintf(s->out, "chunk 0x%llx+%u of %llu bytes", ULL(s->st_off), s->st_len,
+			ULL(s->st_total));
+	}
+	if (s->st_head) {
+		if (!s->o->json)
+			fprintf(s->out, ":\n%*s", INDENT, "");
+		if (im)
+			decode_immutable(s, &s->im);
+		else
+			decode_mutable(s, &s->mut);
+	} else if (last && s->st_total < need) {
+		if (s->o->json)
+			insp_hex(s, "payload", im ? (void *)&s->im : (void *)&s->mut, s->st_total);
+		else
+			fprintf(s->out, ", not gpup_sim's layout");
+	}
+	if (im && last && s->st_total > need && !s->o->json)
+		fprintf(s->out, "\n%*snot gpup_sim's size (%llu bytes): VRAM not bounded",
+			INDENT, "", ULL(need));
+	if (!im)
+		decode_contexts(s);
+}
+
 static void decode_small(struct insp *s)
 {
 	const void *pl = s->payload;
 	const struct gpup_rec_round *r = pl;
 	const struct gpup_rec_end *e = pl;
-	u32 len = s->payload_len;
 
 	switch (s->type) {
 	case GPUP_REC_STREAM:
 		decode_stream(s, pl);
-		break;
-	case GPUP_REC_IMMUTABLE:
-	case GPUP_REC_MUTABLE:
-		if (s->type == GPUP_REC_IMMUTABLE && len >= sizeof(struct gpup_sim_immutable))
-			decode_immutable(s, pl);
-		else if (s->type == GPUP_REC_MUTABLE && len >= sizeof(struct gpup_sim_mutable))
-			decode_mutable(s, pl);
-		else if (s->o->json)
-			insp_hex(s, "payload", pl, len);
-		else
-			fprintf(s->out, "%u bytes, not gpup_sim's layout", len);
 		break;
 	case GPUP_REC_ROUND:
 		if (s->o->json) {
@@ -452,6 +586,8 @@ static void insp_print(struct insp *s, const struct gpup_rec_vram *v)
 			gpup_json_u64(&s->j, "offset", le64_to_cpu(v->offset));
 			gpup_json_u64(&s->j, "npages", le32_to_cpu(v->npages));
 			gpup_json_close(&s->j, '}');
+		} else if (s->type == GPUP_REC_IMMUTABLE || s->type == GPUP_REC_MUTABLE) {
+			decode_state(s);
 		} else if (known) {
 			decode_small(s);
 		}
@@ -463,6 +599,8 @@ static void insp_print(struct insp *s, const struct gpup_rec_vram *v)
 	if (s->type == GPUP_REC_VRAM)
 		fprintf(s->out, "offset 0x%llx, %u pages", ULL(le64_to_cpu(v->offset)),
 			le32_to_cpu(v->npages));
+	else if (s->type == GPUP_REC_IMMUTABLE || s->type == GPUP_REC_MUTABLE)
+		decode_state(s);
 	else if (known)
 		decode_small(s);
 	else

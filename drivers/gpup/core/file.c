@@ -6,10 +6,14 @@
  * never holding more than one record header and one VRAM page in kernel
  * memory, plus a bitmap of the pages still to send (a bit per 4 KiB page):
  *
- *   STREAM, IMMUTABLE              the initial bytes, before anything else
+ *   STREAM, IMMUTABLE...           the initial bytes, before anything else
  *   ROUND 0, VRAM...               the first pass: every page ever written
  *   ROUND n, VRAM...               pages dirtied since the last harvest
- *   MUTABLE, END                   once the device is stopped and clean
+ *   MUTABLE..., END                once the device is stopped and clean
+ *
+ * Device state, immutable or mutable, is the backend's and of any size:
+ * the core asks the backend for it a chunk at a time, as each record is
+ * read out, and hands a target's backend each chunk as its record ends.
  *
  * A VRAM page goes from the device's own page to the user buffer in one
  * pass that also computes the record's CRC (crc.c), or, for backends
@@ -21,8 +25,8 @@
  * is followed by MUTABLE and END, and read() returns 0 after them.
  *
  * Resuming.  write() feeds the incremental parser with whatever pieces the
- * user sends.  The immutable record reaches the backend's
- * restore_immutable() as soon as its last byte arrives, so a target that
+ * user sends.  Each chunk of the immutable state reaches the backend's
+ * restore_immutable() as soon as its record is in, so a target that
  * cannot take this device refuses it during the source's pre-copy, before
  * a single VRAM byte is written.  VRAM data is written through to the
  * device as it arrives.
@@ -54,15 +58,15 @@
 #include "trace.h"
 
 enum gpup_save_stage {
+	SAVE_IMMUTABLE,	/* after STREAM, the rest of the initial bytes */
 	SAVE_VRAM,	/* rounds of VRAM pages */
 	SAVE_MUTABLE,
 	SAVE_END,
 	SAVE_DONE,
 };
 
-/* Bytes of the record being read out: head, VRAM data, CRC */
-#define HEAD_MAX	(2 * GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_stream) + \
-			 GPUP_REC_SMALL_MAX)
+/* The head of a record: a whole small one, or a VRAM record's header */
+#define HEAD_MAX	(GPUP_REC_OVERHEAD + GPUP_REC_SMALL_MAX)
 
 struct gpup_mig_file {
 	struct file *filp;
@@ -92,7 +96,9 @@ struct gpup_mig_file {
 	unsigned long first_pass;	/* pages of round 0, announced first */
 	u64 records;			/* complete records read */
 	u64 bytes;			/* bytes of them */
-	size_t mutable_len;		/* the backend's mutable state, bytes */
+	size_t immutable_len;		/* the backend's device state, bytes */
+	size_t mutable_len;		/* (an estimate until the device stopped) */
+	size_t state_off;		/* of the state being sent */
 	u32 progress_round;		/* round of the last progress report */
 	unsigned long progress_at;	/* jiffies: next report due */
 
@@ -241,6 +247,48 @@ static bool save_vram_record(struct gpup_mig_file *migf)
 	return true;
 }
 
+/* The backend's save of the device state of record type @type */
+static int save_state_call(struct gpup_mig *mig, u16 type, u64 off, void *buf,
+			   size_t *len)
+{
+	if (type == GPUP_REC_IMMUTABLE)
+		return mig->ops->save_immutable(mig, off, buf, len);
+	return mig->ops->save_mutable(mig, off, buf, len);
+}
+
+/* The size of a device state, which a stream cannot carry empty */
+static int save_state_len(struct gpup_mig *mig, u16 type, size_t *len)
+{
+	int ret;
+
+	*len = 0;
+	ret = save_state_call(mig, type, 0, NULL, len);
+	if (!ret && !*len)
+		ret = -EINVAL;
+	return ret;
+}
+
+/* The next chunk of a device state of @total bytes, as a record */
+static int save_state(struct gpup_mig_file *migf, u16 type, size_t total)
+{
+	struct gpup_rec_state *st = migf->page;
+	size_t n = min_t(size_t, total - migf->state_off, GPUP_REC_STATE_CHUNK_MAX);
+	size_t len = n;
+	int ret;
+
+	ret = save_state_call(migf->mig, type, migf->state_off,
+			      migf->page + sizeof(*st), &len);
+	if (ret)
+		return ret;
+	if (WARN_ON_ONCE(len != n))
+		return -EIO;
+	st->offset = cpu_to_le64(migf->state_off);
+	st->total = cpu_to_le64(total);
+	save_small(migf, type, GPUP_REC_F_MANDATORY, st, sizeof(*st) + n);
+	migf->state_off += n;
+	return 0;
+}
+
 /*
  * Set up the next record.  Returns 0, -ENOMSG when pre-copy has nothing
  * to send now, or a negative errno from the device.
@@ -249,10 +297,14 @@ static int save_next(struct gpup_mig_file *migf)
 {
 	struct gpup_mig *mig = migf->mig;
 	unsigned long dirty;
-	size_t len;
 	int ret;
 
 	switch (migf->stage) {
+	case SAVE_IMMUTABLE:
+		if (migf->state_off < migf->immutable_len)
+			return save_state(migf, GPUP_REC_IMMUTABLE, migf->immutable_len);
+		migf->stage = SAVE_VRAM;
+		fallthrough;
 	case SAVE_VRAM:
 		if (migf->first_pass != ULONG_MAX) {
 			save_round(migf, migf->first_pass);
@@ -273,16 +325,18 @@ static int save_next(struct gpup_mig_file *migf)
 		}
 		if (!migf->stopped)
 			return -ENOMSG;
-		migf->stage = SAVE_MUTABLE;
-		fallthrough;
-	case SAVE_MUTABLE:
-		len = GPUP_REC_SMALL_MAX;
-		ret = mig->ops->save_mutable(mig, migf->page, &len);
+		/* stopped and quiesced: the size now is the one to send */
+		ret = save_state_len(mig, GPUP_REC_MUTABLE, &migf->mutable_len);
 		if (ret)
 			return ret;
-		save_small(migf, GPUP_REC_MUTABLE, GPUP_REC_F_MANDATORY, migf->page, len);
+		migf->stage = SAVE_MUTABLE;
+		migf->state_off = 0;
+		fallthrough;
+	case SAVE_MUTABLE:
+		if (migf->state_off < migf->mutable_len)
+			return save_state(migf, GPUP_REC_MUTABLE, migf->mutable_len);
 		migf->stage = SAVE_END;
-		return 0;
+		fallthrough;
 	case SAVE_END: {
 		struct gpup_rec_end end = {
 			.records = cpu_to_le64(migf->records),
@@ -530,6 +584,15 @@ static ssize_t gpup_save_read(struct kiocb *iocb, struct iov_iter *to)
 	return done ? done : n;
 }
 
+/* What is left to read of the record being read out, 0 between records */
+static u64 save_record_left(struct gpup_mig_file *migf)
+{
+	if (!migf->head_len)
+		return 0;
+	return migf->head_len - migf->head_pos + migf->data_len - migf->data_pos +
+	       sizeof(migf->crc_le) - migf->crc_pos;
+}
+
 /*
  * What a saving file still has to send: for PRECOPY_INFO (initial and
  * dirty bytes) and MIG_DATA_SIZE.  In pre-copy, an exhausted round takes
@@ -543,16 +606,15 @@ static void save_remaining(struct gpup_mig_file *migf, u64 *initial, u64 *dirty,
 
 	*initial = migf->initial_left;
 	*dirty = 0;
-	if (migf->stage != SAVE_VRAM)
+	if (migf->stage > SAVE_VRAM)
 		return;
 	pages = bitmap_weight(migf->pending, mig->npages);
 	if (refresh && !migf->stopped && !pages && !migf->head_len &&
 	    save_next(migf) == 0)
 		pages = bitmap_weight(migf->pending, mig->npages);
 	*dirty = (u64)pages * GPUP_MIG_PAGE_SIZE;
-	if (migf->head_len && !migf->initial_left)
-		*dirty += migf->head_len - migf->head_pos + migf->data_len -
-			  migf->data_pos + sizeof(migf->crc_le) - migf->crc_pos;
+	if (!migf->initial_left)
+		*dirty += save_record_left(migf);
 }
 
 /* Stream bytes that @pages of VRAM take, records and their overhead included */
@@ -565,28 +627,80 @@ static u64 vram_stream_bytes(unsigned long pages)
 }
 
 /*
+ * The stop-copy tail still to come: the mutable state's chunks (those not
+ * yet sent: chunks are full but the last, so what is left chunks alike),
+ * the end record, and what is left of the record being read out of them.
+ */
+static u64 save_tail_bytes(struct gpup_mig_file *migf)
+{
+	u64 end = GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_end);
+	u64 cur = save_record_left(migf);
+
+	switch (migf->stage) {
+	case SAVE_IMMUTABLE:
+	case SAVE_VRAM:
+		return gpup_state_stream_bytes(migf->mutable_len) + end;
+	case SAVE_MUTABLE:
+		return cur + gpup_state_stream_bytes(migf->mutable_len -
+						     migf->state_off) + end;
+	case SAVE_END:
+		return cur + end;
+	default:
+		return cur;
+	}
+}
+
+/*
  * MIG_DATA_SIZE while saving: what is left of this stream if the device
  * stopped now.  Pages dirtied since the last harvest count too.
  */
 static u64 save_pending_locked(struct gpup_mig_file *migf)
 {
 	struct gpup_mig *mig = migf->mig;
-	unsigned long dirty = 0;
+	unsigned long dirty = 0, start, end;
 	u64 initial = 0, left = 0;
 
 	lockdep_assert_held(&migf->lock);
 	if (migf->saving && !migf->disabled) {
-		save_remaining(migf, &initial, &left, false);
+		initial = migf->initial_left;
+		if (migf->stage <= SAVE_VRAM) {
+			/* a VRAM record per run of up to 256 pending pages */
+			for_each_set_bitrange(start, end, migf->pending, mig->npages)
+				left += vram_stream_bytes(end - start);
+			if (!initial)
+				left += save_record_left(migf);
+		}
 		if (mig->ops->dirty_count)
 			dirty = mig->ops->dirty_count(mig);
 	}
-	/* the pending pages were counted without their records' overhead */
-	left += vram_stream_bytes(left / GPUP_MIG_PAGE_SIZE) -
-		left / GPUP_MIG_PAGE_SIZE * GPUP_MIG_PAGE_SIZE;
-	/* then the stop-copy tail: a round, the mutable and end records */
-	return initial + left + vram_stream_bytes(dirty) +
-	       3 * GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_round) +
-	       migf->mutable_len + sizeof(struct gpup_rec_end);
+	/* round 0's record, until it is out; then pages dirty and not yet
+	 * harvested go out in a round of their own
+	 */
+	if (migf->saving && migf->first_pass != ULONG_MAX)
+		left += GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_round);
+	if (dirty)
+		left += GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_round) +
+			vram_stream_bytes(dirty);
+	return initial + left + save_tail_bytes(migf);
+}
+
+/*
+ * MIG_DATA_SIZE with no stream under way: a whole one, every page of VRAM
+ * sent, with the device state as large as the backend says now.
+ */
+u64 gpup_mig_stream_max(struct gpup_mig *mig)
+{
+	size_t im = 0, mut = 0;
+
+	if (save_state_len(mig, GPUP_REC_IMMUTABLE, &im) ||
+	    save_state_len(mig, GPUP_REC_MUTABLE, &mut)) {
+		im = 0;
+		mut = 0;
+	}
+	return 2 * GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_stream) +
+	       gpup_state_stream_bytes(im) + vram_stream_bytes(mig->npages) +
+	       GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_round) +
+	       gpup_state_stream_bytes(mut) + sizeof(struct gpup_rec_end);
 }
 
 u64 gpup_mig_file_pending(struct gpup_mig_file *migf)
@@ -666,27 +780,32 @@ static const struct file_operations gpup_save_fops = {
 /* Resuming: parser callbacks */
 static int resume_record(void *ctx, u16 type, const void *payload, u32 len)
 {
+	return 0;	/* STREAM, ROUND, END: the parser checked them */
+}
+
+static int resume_state(void *ctx, u16 type, u64 off, u64 total,
+			const void *data, u32 len)
+{
 	struct gpup_mig_file *migf = ctx;
 	struct gpup_mig *mig = migf->mig;
+	struct gpup_mig_chunk chunk = {
+		.off = off, .total = total, .data = data, .len = len,
+	};
 	struct gpup_mig_why why = {};
 	int ret;
 
-	switch (type) {
-	case GPUP_REC_IMMUTABLE:
-		ret = mig->ops->restore_immutable(mig, payload, len, &why);
+	if (type == GPUP_REC_IMMUTABLE) {
+		ret = mig->ops->restore_immutable(mig, &chunk, &why);
 		if (ret)
 			gpup_mig_set_error(mig, why.field, "incompatible device: %s",
 					   why.msg[0] ? why.msg : "immutable state refused");
 		return ret;
-	case GPUP_REC_MUTABLE:
-		ret = mig->ops->restore_mutable(mig, payload, len, &why);
-		if (ret)
-			gpup_mig_set_error(mig, why.field, "mutable state refused: %s",
-					   why.msg[0] ? why.msg : "invalid");
-		return ret;
-	default:
-		return 0;	/* STREAM, ROUND, END: the parser checked them */
 	}
+	ret = mig->ops->restore_mutable(mig, &chunk, &why);
+	if (ret)
+		gpup_mig_set_error(mig, why.field, "mutable state refused: %s",
+				   why.msg[0] ? why.msg : "invalid");
+	return ret;
 }
 
 static int resume_vram(void *ctx, u64 off, const void *data, u32 len)
@@ -698,6 +817,7 @@ static int resume_vram(void *ctx, u64 off, const void *data, u32 len)
 
 static const struct gpup_parser_ops gpup_resume_parser_ops = {
 	.record = resume_record,
+	.state = resume_state,
 	.vram = resume_vram,
 };
 
@@ -833,7 +953,10 @@ static struct gpup_mig_file *mig_file_fail(struct gpup_mig_file *migf, int err)
 	return ERR_PTR(err);
 }
 
-/* STREAM and IMMUTABLE, the initial bytes, as the first head */
+/*
+ * STREAM as the first head; the initial bytes are it and the immutable
+ * state's chunks, which follow one by one.
+ */
 static int save_initial(struct gpup_mig_file *migf)
 {
 	struct gpup_mig *mig = migf->mig;
@@ -842,27 +965,15 @@ static int save_initial(struct gpup_mig_file *migf)
 		.major = cpu_to_le16(GPUP_MIG_VERSION_MAJOR),
 		.minor = cpu_to_le16(GPUP_MIG_VERSION_MINOR),
 	};
-	size_t len = 0, off;
 	int ret;
 
-	ret = mig->ops->save_immutable(mig, NULL, &len);
+	ret = save_state_len(mig, GPUP_REC_IMMUTABLE, &migf->immutable_len);
 	if (ret)
 		return ret;
-	if (len > GPUP_REC_SMALL_MAX)
-		return -EOVERFLOW;
-	ret = mig->ops->save_immutable(mig, migf->page, &len);
-	if (ret)
-		return ret;
-
-	off = gpup_rec_encode(migf->head, GPUP_REC_STREAM, GPUP_REC_F_MANDATORY,
-			      &st, sizeof(st));
-	migf->head_len = off + gpup_rec_encode(migf->head + off, GPUP_REC_IMMUTABLE,
-					       GPUP_REC_F_MANDATORY, migf->page, len);
-	migf->head_pos = 0;
-	migf->initial_left = migf->head_len;
-	migf->crc_pos = sizeof(migf->crc_le);
-	/* the head carries two records: the read-out counts one, add the other */
-	migf->records = 1;
+	save_small(migf, GPUP_REC_STREAM, GPUP_REC_F_MANDATORY, &st, sizeof(st));
+	migf->initial_left = migf->head_len +
+			     gpup_state_stream_bytes(migf->immutable_len);
+	migf->stage = SAVE_IMMUTABLE;
 	return 0;
 }
 
@@ -883,14 +994,13 @@ struct gpup_mig_file *gpup_mig_save_file(struct gpup_mig *mig, bool stopped)
 
 	ret = save_initial(migf);
 	if (!ret)
-		ret = mig->ops->save_mutable(mig, NULL, &migf->mutable_len);
+		ret = save_state_len(mig, GPUP_REC_MUTABLE, &migf->mutable_len);
 	if (ret)
 		return mig_file_fail(migf, ret);
 
 	/* arm tracking first, so writes during the first pass are caught */
 	mig->ops->dirty_start(mig);
 	migf->first_pass = mig->ops->populated(mig, migf->pending);
-	migf->stage = SAVE_VRAM;
 	return migf;
 }
 

@@ -41,65 +41,129 @@ struct gpup_mig_file;
 struct gpup_parent;
 struct seq_file;
 
-/* Why a backend refused state from a stream: the field, and one line */
+/**
+ * struct gpup_mig_why - why a backend refused device state from a stream
+ * @field: the field at fault, "" when no single field is
+ * @msg: one line for the user, without the field's name repeated
+ *
+ * The core reports both through the VF's last error (netlink, debugfs).
+ */
 struct gpup_mig_why {
-	char field[32];		/* "" when no single field is at fault */
+	char field[32];
 	char msg[96];
 };
 
-/* What a backend tells of one VF, for management */
+/**
+ * struct gpup_mig_chunk - a piece of device state from a stream
+ * @off: where @data starts within the state
+ * @total: the state's size in bytes, the same for each of its chunks
+ * @data: the bytes, already checked against the record's CRC
+ * @len: their number, at least 1
+ *
+ * The chunks of a state reach the backend in order, back to back, from
+ * @off 0; the last one has @off + @len == @total.
+ */
+struct gpup_mig_chunk {
+	u64 off;
+	u64 total;
+	const void *data;
+	size_t len;
+};
+
+/**
+ * struct gpup_vf_info - what a backend tells of one VF, for management
+ * @profile_id: the partition profile, as in the immutable state
+ * @profile_name: its name
+ * @vram_used: bytes of VRAM backed by memory
+ * @engines: engines of the profile
+ * @engine_state: idle, busy, quiesced or halted
+ * @fence: value of the last FENCE
+ */
 struct gpup_vf_info {
 	u32 profile_id;
 	const char *profile_name;
-	u64 vram_used;		/* bytes backed by memory */
+	u64 vram_used;
 	u32 engines;
 	enum gpup_engine_state engine_state;
-	u32 fence;		/* value of the last FENCE */
+	u32 fence;
 };
 
+/**
+ * struct gpup_mig_ops - a backend's side of migration, after the KMD DDIs
+ * @prepare: enter the migrating configuration, as the source (@source
+ *	true) or the target; a target starts from empty VRAM.  Returns 0 or
+ *	a negative errno, which fails the state change.
+ *	(DxgkDdiPrepareLiveMigration)
+ * @end: leave it, whatever happened (DxgkDdiEndLiveMigration)
+ * @save_immutable: the state that never changes for the VF's lifetime,
+ *	enough for a target to tell whether it can take this VF.  Two calls,
+ *	as SaveImmutableGpup: with @buf NULL set *@len to the state's size
+ *	(at least 1 byte, any size); otherwise copy *@len bytes of it, from
+ *	byte @off, into @buf.  The core asks for the size once per stream,
+ *	then for consecutive pieces of at most %GPUP_REC_STATE_CHUNK_MAX
+ *	bytes, at any time while the stream is read.  Returns 0 or -errno.
+ * @restore_immutable: check one chunk of a source's immutable state
+ *	(RestoreImmutableGpup).  Chunks come in order; a backend checks
+ *	@chunk->total at the first and what it can at each, and the whole at
+ *	the last.  -EINVAL with @why filled refuses the source: the stream
+ *	fails before any VRAM is written.
+ * @save_mutable: the device state that changes (registers, rings,
+ *	engine contexts, firmware state), as @save_immutable.  The size may
+ *	be asked at any time, as an estimate for the data size reported to
+ *	user space; the bytes only with the VF stopped and quiesced, when
+ *	they do not change between calls, and the size asked then is the one
+ *	the stream carries.  (SaveMutableGpup)
+ * @restore_mutable: take one chunk of the mutable state, as
+ *	@restore_immutable; the state takes effect with the last chunk.  The
+ *	VF is in RESUMING, not running.  (RestoreMutableGpup)
+ * @dirty_start: clear the dirty bitplane and arm tracking of VRAM writes
+ * @dirty_query: move the dirty bits, a bit per %GPUP_MIG_PAGE_SIZE page,
+ *	into @bitmap and re-arm; returns the pages dirty (QueryDirtyBitData)
+ * @dirty_count: pages dirty now and not yet harvested, an estimate for the
+ *	data size; optional
+ * @populated: set in @bitmap the pages ever written (the first pass);
+ *	returns their number
+ * @vram_read: read @len bytes of VRAM at @off (page aligned) into @buf
+ * @vram_page: optional, for VRAM backed by host memory: the page that
+ *	holds VRAM page @idx with a reference the caller drops with
+ *	put_page(), NULL for a page never written (it reads as zeros), or an
+ *	ERR_PTR.  With it, read() copies VRAM straight to the user; without
+ *	it, through @vram_read and a bounce page.
+ * @vram_write: write @len bytes at @off of a target's VRAM; the core has
+ *	checked the range against the VRAM size
+ * @quiesce: no new engine work; work in flight stops at a point from which
+ *	the target can restart it
+ * @unquiesce: let the engines run again
+ * @info: profile, VRAM in use and engine state, for management; may sleep
+ *
+ * The core makes a stream's calls (device state, dirty bits, VRAM) one at
+ * a time, under the stream's lock, and state changes (@prepare, @end,
+ * @quiesce, @unquiesce) under its state lock; the backend guards its
+ * device against its other users.  The core never looks inside the device
+ * state: its layout and version are the backend's, checked by the
+ * backend's restore operations.
+ */
 struct gpup_mig_ops {
-	/* Enter and leave the migrating configuration (source or target) */
 	int (*prepare)(struct gpup_mig *mig, bool source);
 	void (*end)(struct gpup_mig *mig);
-
-	/*
-	 * Two-call pattern: with @buf NULL, set *@len to the size needed;
-	 * otherwise fill at most *@len bytes and set *@len to what was
-	 * written (-ENOSPC when it does not fit).
-	 */
-	int (*save_immutable)(struct gpup_mig *mig, void *buf, size_t *len);
-	int (*save_mutable)(struct gpup_mig *mig, void *buf, size_t *len);
-	/* -EINVAL with the field and a one-line reason in @why */
-	int (*restore_immutable)(struct gpup_mig *mig, const void *buf,
-				 size_t len, struct gpup_mig_why *why);
-	int (*restore_mutable)(struct gpup_mig *mig, const void *buf,
-			       size_t len, struct gpup_mig_why *why);
-
-	/* Clear the dirty bitplane and arm tracking */
+	int (*save_immutable)(struct gpup_mig *mig, u64 off, void *buf, size_t *len);
+	int (*restore_immutable)(struct gpup_mig *mig,
+				 const struct gpup_mig_chunk *chunk,
+				 struct gpup_mig_why *why);
+	int (*save_mutable)(struct gpup_mig *mig, u64 off, void *buf, size_t *len);
+	int (*restore_mutable)(struct gpup_mig *mig,
+			       const struct gpup_mig_chunk *chunk,
+			       struct gpup_mig_why *why);
 	void (*dirty_start)(struct gpup_mig *mig);
-	/* Move the dirty bits into @bitmap, re-arm; returns pages dirty */
 	unsigned long (*dirty_query)(struct gpup_mig *mig, unsigned long *bitmap);
-	/* Pages dirty now, not yet harvested (an estimate; may be NULL) */
 	unsigned long (*dirty_count)(struct gpup_mig *mig);
-	/* Pages ever written (the first pass); returns their number */
 	unsigned long (*populated)(struct gpup_mig *mig, unsigned long *bitmap);
 	int (*vram_read)(struct gpup_mig *mig, u64 off, void *buf, size_t len);
-	/*
-	 * Optional, for VRAM backed by host memory: the page that holds VRAM
-	 * page @idx with a reference the caller drops with put_page(), NULL
-	 * for a page never written (it reads as zeros), or an ERR_PTR.  With
-	 * it, read() copies VRAM straight to the user; without it, through
-	 * vram_read() and a bounce page.
-	 */
 	struct page *(*vram_page)(struct gpup_mig *mig, unsigned long idx);
 	int (*vram_write)(struct gpup_mig *mig, u64 off, const void *buf,
 			  size_t len);
-
-	/* No new engine work, in-flight work stopped at a restartable point */
 	void (*quiesce)(struct gpup_mig *mig);
 	void (*unquiesce)(struct gpup_mig *mig);
-
-	/* Management: profile, VRAM in use, engine state (may sleep) */
 	void (*info)(struct gpup_mig *mig, struct gpup_vf_info *info);
 };
 
@@ -134,28 +198,48 @@ struct gpup_mig {
 	struct gpup_parent *parent;
 };
 
-/* A partition profile of a parent, for management */
+/**
+ * struct gpup_profile_info - a partition profile of a parent, for management
+ * @id: as the immutable state names it
+ * @name: e.g. "medium"
+ * @vram_size: bytes of VRAM a VF of it has
+ * @engines: engines a VF of it has
+ * @available: more VFs of it that fit now
+ */
 struct gpup_profile_info {
-	u32 id;				/* as in the immutable state */
+	u32 id;
 	const char *name;
 	u64 vram_size;
 	u32 engines;
-	u32 available;			/* more VFs of it that fit now */
+	u32 available;
 };
 
+/**
+ * struct gpup_parent_ops - what management asks of a physical device
+ * @vram: its VRAM in all, and how much no VF holds
+ * @profile: profile number @idx into @info, or -ENOENT past the last
+ *
+ * Called under the core's registry lock, between gpup_parent_register()
+ * and gpup_parent_unregister(); they may sleep.
+ */
 struct gpup_parent_ops {
 	void (*vram)(struct gpup_parent *parent, u64 *total, u64 *free);
-	/* Profile number @idx, or -ENOENT past the last */
 	int (*profile)(struct gpup_parent *parent, unsigned int idx,
 		       struct gpup_profile_info *info);
 };
 
-/* A physical device whose VFs the core manages */
+/**
+ * struct gpup_parent - a physical device whose VFs the core manages
+ * @dev: the device, for its name
+ * @driver: the backend's driver name
+ * @ops: management's operations
+ * @id: set by the core, under its registry lock: the netlink id
+ * @vfs: set by the core: VFs registered under it
+ */
 struct gpup_parent {
 	struct device *dev;
 	const char *driver;
 	const struct gpup_parent_ops *ops;
-	/* set by the core, under its registry lock */
 	u32 id;
 	unsigned int vfs;
 };
@@ -198,6 +282,7 @@ void gpup_mig_file_disable(struct gpup_mig_file *migf);
 struct file *gpup_mig_file_get(struct gpup_mig_file *migf);
 void gpup_mig_file_put(struct gpup_mig_file *migf);
 u64 gpup_mig_file_pending(struct gpup_mig_file *migf);
+u64 gpup_mig_stream_max(struct gpup_mig *mig);
 bool gpup_mig_file_pending_nowait(struct gpup_mig_file *migf, u64 *pending);
 int gpup_mig_precopy_info(struct gpup_mig_file *migf, u64 *initial, u64 *dirty);
 __printf(3, 4) void gpup_mig_set_error(struct gpup_mig *mig, const char *field,

@@ -360,6 +360,19 @@ struct file *mig_set_state_locked(struct gpup_mig *mig,
 	return res;
 }
 
+/**
+ * gpup_mig_set_state() - the VFIO migration_set_state operation
+ * @mig: the VF's migration state
+ * @new_state: where VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE asks to go
+ *
+ * Walks the arcs from the current state to @new_state, as VFIO's
+ * vfio_mig_get_next_state() orders them, calling the backend's ops.
+ *
+ * Context: process context; sleeps (takes the state mutex).
+ * Return: the new data file of a stream that starts on the way (saving or
+ * resuming), NULL if none, or an ERR_PTR: -EINVAL for an arc the uAPI
+ * forbids or a stream the target refused, or the backend's error.
+ */
 struct file *gpup_mig_set_state(struct gpup_mig *mig,
 				enum vfio_device_mig_state new_state)
 {
@@ -372,6 +385,13 @@ struct file *gpup_mig_set_state(struct gpup_mig *mig,
 }
 EXPORT_SYMBOL_GPL(gpup_mig_set_state);
 
+/**
+ * gpup_mig_get_state() - the VFIO migration_get_state operation
+ * @mig: the VF's migration state
+ *
+ * Context: process context; sleeps (takes the state mutex).
+ * Return: the current state.
+ */
 enum vfio_device_mig_state gpup_mig_get_state(struct gpup_mig *mig)
 {
 	enum vfio_device_mig_state state;
@@ -383,24 +403,40 @@ enum vfio_device_mig_state gpup_mig_get_state(struct gpup_mig *mig)
 }
 EXPORT_SYMBOL_GPL(gpup_mig_get_state);
 
+/**
+ * gpup_mig_data_size() - the VFIO migration_get_data_size operation
+ * @mig: the VF's migration state
+ *
+ * Context: process context; sleeps (takes the state mutex).
+ * Return: the bytes a saving stream still has to send if the device
+ * stopped now, exact in STOP_COPY with nothing dirty after the stop; with
+ * no stream, the largest a whole one can be.
+ */
 u64 gpup_mig_data_size(struct gpup_mig *mig)
 {
 	u64 size;
 
 	mutex_lock(&mig->state_mutex);
-	if (mig->saving) {
+	if (mig->saving)
 		size = gpup_mig_file_pending(mig->saving);
-	} else {
-		/* a whole stream: every page may be sent, plus the records */
-		size = mig->vram_size + mig->npages / GPUP_REC_VRAM_MAX_PAGES *
-		       (GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_vram)) +
-		       2 * GPUP_REC_SMALL_MAX;
-	}
+	else
+		size = gpup_mig_stream_max(mig);
 	gpup_mig_state_unlock(mig);
 	return size;
 }
 EXPORT_SYMBOL_GPL(gpup_mig_data_size);
 
+/**
+ * gpup_mig_init() - set up a VF's migration state
+ * @mig: embedded in the backend's device
+ * @vdev: the VF's vfio_device: its migration flags are set here
+ * @ops: the backend's operations, all but @dirty_count and @vram_page
+ *	required
+ * @vram_size: bytes of VRAM, a non-zero multiple of %GPUP_MIG_PAGE_SIZE
+ *
+ * Call it from the vfio_device's init, then set vdev->mig_ops.
+ * Return: 0, or -EINVAL for a VRAM size the stream cannot carry.
+ */
 int gpup_mig_init(struct gpup_mig *mig, struct vfio_device *vdev,
 		  const struct gpup_mig_ops *ops, u64 vram_size)
 {
@@ -422,13 +458,24 @@ int gpup_mig_init(struct gpup_mig *mig, struct vfio_device *vdev,
 }
 EXPORT_SYMBOL_GPL(gpup_mig_init);
 
+/**
+ * gpup_mig_destroy() - undo gpup_mig_init(), from the vfio_device's release
+ * @mig: the VF's migration state, closed
+ */
 void gpup_mig_destroy(struct gpup_mig *mig)
 {
 	mutex_destroy(&mig->state_mutex);
 }
 EXPORT_SYMBOL_GPL(gpup_mig_destroy);
 
-/* A new user finds the device RUNNING with no stream, whatever came before */
+/**
+ * gpup_mig_open() - a user opened the VF, from open_device
+ * @mig: the VF's migration state
+ *
+ * A new user finds the device RUNNING with no stream, whatever came
+ * before.
+ * Context: process context; sleeps.
+ */
 void gpup_mig_open(struct gpup_mig *mig)
 {
 	mutex_lock(&mig->state_mutex);
@@ -439,6 +486,14 @@ void gpup_mig_open(struct gpup_mig *mig)
 }
 EXPORT_SYMBOL_GPL(gpup_mig_open);
 
+/**
+ * gpup_mig_close() - the last user closed the VF, from close_device
+ * @mig: the VF's migration state
+ *
+ * Ends any stream (its files fail with -ENODEV from then on, however long
+ * the user keeps them), lifts a quiesce and goes back to RUNNING.
+ * Context: process context; sleeps.
+ */
 void gpup_mig_close(struct gpup_mig *mig)
 {
 	mutex_lock(&mig->state_mutex);
@@ -527,7 +582,11 @@ static const char *const gpup_mig_state_names[] = {
 	[VFIO_DEVICE_STATE_PRE_COPY_P2P] = "pre_copy_p2p",
 };
 
-/* For a backend's debugfs: the migration state and what it moved */
+/**
+ * gpup_mig_show() - the migration state and its figures, for debugfs
+ * @mig: the VF's migration state
+ * @s: where to print, a line "key value" each
+ */
 void gpup_mig_show(struct gpup_mig *mig, struct seq_file *s)
 {
 	enum vfio_device_mig_state state = READ_ONCE(mig->state);

@@ -20,6 +20,14 @@ DEFINE_XARRAY_ALLOC1(gpup_parents);
 DEFINE_XARRAY_ALLOC1(gpup_vfs);
 static u32 gpup_parent_next, gpup_vf_next;	/* under gpup_registry_lock */
 
+/**
+ * gpup_parent_register() - make a physical device known to management
+ * @parent: filled by the backend: @parent->dev, ->driver and ->ops
+ *
+ * Context: process context; takes the registry lock.
+ * Return: 0, -EINVAL when an op or the device is missing, or -ENOMEM /
+ * -EBUSY when no id is left.
+ */
 int gpup_parent_register(struct gpup_parent *parent)
 {
 	int ret;
@@ -35,6 +43,13 @@ int gpup_parent_register(struct gpup_parent *parent)
 }
 EXPORT_SYMBOL_GPL(gpup_parent_register);
 
+/**
+ * gpup_parent_unregister() - forget a parent, after its last VF
+ * @parent: as registered
+ *
+ * When it returns, management calls none of @parent's ops any more.
+ * Context: process context; takes the registry lock.
+ */
 void gpup_parent_unregister(struct gpup_parent *parent)
 {
 	mutex_lock(&gpup_registry_lock);
@@ -45,6 +60,16 @@ void gpup_parent_unregister(struct gpup_parent *parent)
 }
 EXPORT_SYMBOL_GPL(gpup_parent_unregister);
 
+/**
+ * gpup_mig_register() - list a VF under its parent for management
+ * @mig: the VF's migration state, after gpup_mig_init(); its ops must
+ *	have @info
+ * @parent: a registered parent
+ *
+ * Context: process context; takes the registry lock.
+ * Return: 0, -EINVAL without an info op, -ENODEV for a parent not
+ * registered, or an error allocating the VF's id.
+ */
 int gpup_mig_register(struct gpup_mig *mig, struct gpup_parent *parent)
 {
 	u32 id;
@@ -71,6 +96,14 @@ out:
 }
 EXPORT_SYMBOL_GPL(gpup_mig_register);
 
+/**
+ * gpup_mig_unregister() - take a VF off the management lists
+ * @mig: registered or not
+ *
+ * Call it before the VF is torn down: when it returns, management calls
+ * none of the VF's ops any more.
+ * Context: process context; takes the registry lock.
+ */
 void gpup_mig_unregister(struct gpup_mig *mig)
 {
 	mutex_lock(&gpup_registry_lock);

@@ -29,6 +29,8 @@ static_assert(sizeof(struct gpup_rec_stream) == 16);
 static_assert(sizeof(struct gpup_rec_vram) == 16);
 static_assert(sizeof(struct gpup_rec_round) == 8);
 static_assert(sizeof(struct gpup_rec_end) == 16);
+static_assert(sizeof(struct gpup_rec_state) + GPUP_REC_STATE_CHUNK_MAX ==
+	      GPUP_REC_SMALL_MAX);
 
 u32 gpup_stream_crc(u32 crc, const void *buf, size_t len)
 {
@@ -42,7 +44,16 @@ void gpup_rec_hdr_encode(struct gpup_rec_hdr *hdr, u16 type, u16 flags, u32 len)
 	hdr->length = cpu_to_le32(len);
 }
 
-/* Header, payload and CRC into @out, at any alignment; returns the bytes written */
+/**
+ * gpup_rec_encode() - encode one whole record
+ * @out: where it goes, at any alignment: GPUP_REC_OVERHEAD + @len bytes
+ * @type: enum gpup_rec_type, or an unknown type for an optional record
+ * @flags: GPUP_REC_F_*
+ * @payload: @len bytes
+ * @len: the payload's length
+ *
+ * Return: the bytes written: header, payload and CRC.
+ */
 size_t gpup_rec_encode(void *out, u16 type, u16 flags, const void *payload,
 		       u32 len)
 {
@@ -59,6 +70,13 @@ size_t gpup_rec_encode(void *out, u16 type, u16 flags, const void *payload,
 }
 EXPORT_SYMBOL_GPL(gpup_rec_encode);
 
+/**
+ * gpup_parser_init() - start parsing a stream
+ * @p: the parser, of any memory; its buffer is not cleared
+ * @ops: where records, chunks of device state and VRAM data go
+ * @ctx: passed to @ops
+ * @vram_size: VRAM records must fall inside it
+ */
 void gpup_parser_init(struct gpup_parser *p, const struct gpup_parser_ops *ops,
 		      void *ctx, u64 vram_size)
 {
@@ -79,7 +97,8 @@ static int parse_fail(struct gpup_parser *p, const char *why, int err)
 
 /*
  * The smallest payload each known record may have; newer minors may add.
- * IMMUTABLE and MUTABLE belong to the backend, which checks their layout.
+ * IMMUTABLE and MUTABLE carry a chunk of the backend's state, at least a
+ * byte, whose layout the backend checks.
  */
 static u32 rec_min_len(u16 type)
 {
@@ -88,7 +107,7 @@ static u32 rec_min_len(u16 type)
 		return sizeof(struct gpup_rec_stream);
 	case GPUP_REC_IMMUTABLE:
 	case GPUP_REC_MUTABLE:
-		return 1;
+		return sizeof(struct gpup_rec_state) + 1;
 	case GPUP_REC_VRAM:
 		return sizeof(struct gpup_rec_vram) + GPUP_MIG_PAGE_SIZE;
 	case GPUP_REC_ROUND:
@@ -123,6 +142,11 @@ static int parse_header(struct gpup_parser *p)
 
 	if (!(before & REC_BIT(GPUP_REC_STREAM)) && p->type != GPUP_REC_STREAM)
 		return parse_fail(p, "stream does not open with a stream record", -EINVAL);
+	/* a device state's chunks come back to back */
+	if (p->state_type && p->type != p->state_type)
+		return parse_fail(p, p->state_type == GPUP_REC_IMMUTABLE ?
+				  "record inside the immutable state" :
+				  "record inside the mutable state", -EINVAL);
 	if (!rec_known(p->type)) {
 		if (p->flags & GPUP_REC_F_MANDATORY)
 			return parse_fail(p, "unknown mandatory record type", -EINVAL);
@@ -151,7 +175,7 @@ static int parse_header(struct gpup_parser *p)
 		return 0;
 	case GPUP_REC_MUTABLE:
 		if (before & REC_BIT(GPUP_REC_MUTABLE))
-			return parse_fail(p, "second mutable record", -EINVAL);
+			return parse_fail(p, "second mutable state", -EINVAL);
 		fallthrough;
 	default:
 		if (!(before & REC_BIT(GPUP_REC_IMMUTABLE)))
@@ -226,6 +250,43 @@ static int check_small_record(struct gpup_parser *p)
 	}
 }
 
+/*
+ * A chunk of device state is in buf, its CRC checked: check its place in
+ * the state, then hand it over.  The state is complete, and counts as
+ * seen, when a chunk ends at its total.
+ */
+static int parse_state(struct gpup_parser *p)
+{
+	const struct gpup_rec_state *st = (const void *)p->buf;
+	u64 off = le64_to_cpu(st->offset);
+	u64 total = le64_to_cpu(st->total);
+	u32 len = p->length - sizeof(*st);
+	int ret;
+
+	if (!p->state_type) {
+		if (off)
+			return parse_fail(p, "device state does not start at offset 0", -EINVAL);
+		p->state_type = p->type;
+		p->state_off = 0;
+		p->state_total = total;
+	}
+	if (off != p->state_off)
+		return parse_fail(p, "device state chunk out of order", -EINVAL);
+	if (total != p->state_total)
+		return parse_fail(p, "device state total changed", -EINVAL);
+	if (len > total - off)
+		return parse_fail(p, "device state chunk past its total", -EINVAL);
+	ret = p->ops->state(p->ctx, p->type, off, total, p->buf + sizeof(*st), len);
+	if (ret)
+		return parse_fail(p, "record rejected by the device", ret);
+	p->state_off += len;
+	if (p->state_off == total) {
+		p->seen |= REC_BIT(p->type);
+		p->state_type = 0;
+	}
+	return 0;
+}
+
 /* The CRC is in buf: check it, then hand the record over */
 static int parse_crc(struct gpup_parser *p)
 {
@@ -234,7 +295,11 @@ static int parse_crc(struct gpup_parser *p)
 	if (get_unaligned_le32(p->crc_buf) != ~p->crc)
 		return parse_fail(p, "record CRC mismatch", -EINVAL);
 
-	if (rec_known(p->type) && p->type != GPUP_REC_VRAM) {
+	if (p->type == GPUP_REC_IMMUTABLE || p->type == GPUP_REC_MUTABLE) {
+		ret = parse_state(p);
+		if (ret)
+			return ret;
+	} else if (rec_known(p->type) && p->type != GPUP_REC_VRAM) {
 		ret = check_small_record(p);
 		if (ret)
 			return ret;
@@ -265,9 +330,15 @@ static bool gather(struct gpup_parser *p, u8 *dst, u32 want, const u8 **data,
 	return p->fill == want;
 }
 
-/*
- * Feed @len bytes of stream.  Returns 0 when all were consumed, or the
- * negative errno that failed the stream, with p->error saying why.
+/**
+ * gpup_parser_feed() - take the next bytes of a stream
+ * @p: an initialised parser
+ * @data: the bytes, cut anywhere
+ * @len: how many
+ *
+ * The first error sticks: every later call fails too.
+ * Return: 0 when all were consumed, or the negative errno that failed the
+ * stream (-EINVAL, or what an op returned), with @p->error saying why.
  */
 int gpup_parser_feed(struct gpup_parser *p, const void *data, size_t len)
 {

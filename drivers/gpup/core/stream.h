@@ -21,6 +21,14 @@
 /* Bytes a record adds to its payload: header before, CRC after */
 #define GPUP_REC_OVERHEAD	(sizeof(struct gpup_rec_hdr) + sizeof(__le32))
 
+/* Stream bytes that @len bytes of device state take, in full chunks */
+static inline u64 gpup_state_stream_bytes(size_t len)
+{
+	size_t chunks = (len + GPUP_REC_STATE_CHUNK_MAX - 1) / GPUP_REC_STATE_CHUNK_MAX;
+
+	return len + (u64)chunks * (GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_state));
+}
+
 u32 gpup_stream_crc(u32 crc, const void *buf, size_t len);
 #define GPUP_CRC_SEED		0xffffffffU
 
@@ -31,13 +39,18 @@ void gpup_rec_hdr_encode(struct gpup_rec_hdr *hdr, u16 type, u16 flags,
 
 /*
  * What the parser hands to its user.  @record gets every complete record
- * but VRAM once its CRC is checked; @vram gets VRAM page data as it
- * arrives, already checked against the VRAM size (the record's CRC is
- * checked when the record ends).  Either returns 0 or a negative errno
- * that fails the stream.
+ * but VRAM and device state once its CRC is checked; @state gets each
+ * chunk of device state (@type GPUP_REC_IMMUTABLE or GPUP_REC_MUTABLE)
+ * once its CRC is checked and its place in the state is, so chunks come
+ * in order and the last one has @off + @len == @total; @vram gets VRAM
+ * page data as it arrives, already checked against the VRAM size (the
+ * record's CRC is checked when the record ends).  Each returns 0 or a
+ * negative errno that fails the stream.
  */
 struct gpup_parser_ops {
 	int (*record)(void *ctx, u16 type, const void *payload, u32 len);
+	int (*state)(void *ctx, u16 type, u64 off, u64 total, const void *data,
+		     u32 len);
 	int (*vram)(void *ctx, u64 offset, const void *data, u32 len);
 };
 
@@ -63,7 +76,10 @@ struct gpup_parser {
 	u64 vram_off;		/* where the next VRAM data byte goes */
 	u64 records;		/* complete records */
 	u64 bytes;		/* bytes of complete records */
-	u32 seen;		/* BIT(type) of the records seen */
+	u32 seen;		/* BIT(type) of the records seen; of a state once complete */
+	u16 state_type;		/* the device state under way, 0 if none */
+	u64 state_off;		/* its bytes received */
+	u64 state_total;	/* its size, as its first chunk says */
 	const char *error;	/* why the stream failed */
 	/* header, then a small payload; 8-byte aligned for the structs */
 	u8 buf[GPUP_REC_SMALL_MAX] __aligned(8);

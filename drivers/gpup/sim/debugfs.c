@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * debugfs: /sys/kernel/debug/gpup_sim/<vf>/{regs,vram,migration,fill}.
+ * debugfs: /sys/kernel/debug/gpup_sim/<vf>/{regs,vram,contexts,migration,fill}.
  * "vram" reports the pages backing the VF and a content checksum that is
  * equal on two VFs exactly when their VRAM contents are equal, which is
  * what migration tests compare.  "fill" writes VRAM from the host side as
  * the guest would, so a test can dirty a VF that QEMU owns.
  */
 #include <linux/bitmap.h>
+#include <linux/crc32.h>
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
@@ -64,6 +65,29 @@ static int vram_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vram);
 
+/* Per engine: commands retired, bytes moved, and a CRC of the whole image */
+static int contexts_show(struct seq_file *s, void *unused)
+{
+	struct gpup_vf *vf = s->private;
+	u32 all = ~0U;
+	unsigned int i;
+
+	mutex_lock(&vf->lock);
+	for (i = 0; i < vf->profile->engines; i++) {
+		const u8 *image = vf->ctx + (size_t)i * GPUP_SIM_CTX_SIZE;
+		const struct gpup_sim_ctx *ctx = (const void *)image;
+
+		seq_printf(s, "engine%u commands=%llu bytes=%llu crc=%#010x\n", i,
+			   le64_to_cpu(ctx->commands), le64_to_cpu(ctx->bytes),
+			   ~crc32_le(~0U, image, GPUP_SIM_CTX_SIZE));
+	}
+	all = crc32_le(all, vf->ctx, gpup_ctx_bytes(vf->profile));
+	mutex_unlock(&vf->lock);
+	seq_printf(s, "checksum %#010x\n", ~all);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(contexts);
+
 static int migration_show(struct seq_file *s, void *unused)
 {
 	struct gpup_vf *vf = s->private;
@@ -112,6 +136,7 @@ void gpup_debugfs_add_vf(struct gpup_vf *vf)
 	debugfs_create_file("regs", 0400, vf->debugfs, vf, &regs_fops);
 	debugfs_create_file("vram", 0400, vf->debugfs, vf, &vram_fops);
 	debugfs_create_file("migration", 0400, vf->debugfs, vf, &migration_fops);
+	debugfs_create_file("contexts", 0400, vf->debugfs, vf, &contexts_fops);
 	debugfs_create_file("fill", 0200, vf->debugfs, vf, &fill_fops);
 }
 

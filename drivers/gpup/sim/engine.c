@@ -22,6 +22,9 @@
 #define GPUP_ENGINE_BATCH	64	/* commands per work run */
 
 static_assert(sizeof(struct gpup_cmd) == 32);
+static_assert(sizeof(struct gpup_sim_ctx) == 64);
+static_assert(sizeof(struct gpup_sim_ctx) + GPUP_SIM_CTX_SLOTS * 32 <=
+	      GPUP_SIM_CTX_SIZE);
 
 static bool range_ok(u64 off, u64 len, u64 size)
 {
@@ -127,10 +130,39 @@ static void engine_halt_locked(struct gpup_vf *vf, enum gpup_engine_error err,
 	gpup_vf_raise_locked(vf, GPUP_INT_ERROR);
 }
 
+/* All the context images of a VF of @profile */
+size_t gpup_ctx_bytes(const struct gpup_profile *profile)
+{
+	return (size_t)profile->engines * GPUP_SIM_CTX_SIZE;
+}
+
+/*
+ * A retiring command leaves its mark in the context of the engine that
+ * ran it: a count, the bytes it moved, and a copy in the history slots.
+ */
+void gpup_engine_ctx_record_locked(struct gpup_vf *vf, const struct gpup_cmd *cmd)
+{
+	unsigned int engine = vf->regs.cmd_count % vf->profile->engines;
+	u8 *image = vf->ctx + (size_t)engine * GPUP_SIM_CTX_SIZE;
+	struct gpup_sim_ctx *ctx = (void *)image;
+	u64 commands = le64_to_cpu(ctx->commands);
+	u32 opcode = le32_to_cpu(cmd->opcode);
+
+	lockdep_assert_held(&vf->lock);
+	ctx->commands = cpu_to_le64(commands + 1);
+	if (opcode == GPUP_CMD_FILL || opcode == GPUP_CMD_COPY)
+		le64_add_cpu(&ctx->bytes, le64_to_cpu(cmd->len));
+	ctx->last_opcode = cmd->opcode;
+	ctx->last_value = cmd->value;
+	memcpy(image + sizeof(*ctx) + (commands % GPUP_SIM_CTX_SLOTS) * sizeof(*cmd),
+	       cmd, sizeof(*cmd));
+}
+
 static void engine_retire_locked(struct gpup_vf *vf, const struct gpup_cmd *cmd)
 {
 	struct gpup_regs *regs = &vf->regs;
 
+	gpup_engine_ctx_record_locked(vf, cmd);
 	regs->ring_head = (regs->ring_head + sizeof(*cmd)) & (regs->ring_size - 1);
 	regs->cmd_count++;
 	if (le32_to_cpu(cmd->opcode) == GPUP_CMD_FENCE) {

@@ -168,7 +168,11 @@ struct gpup_vf {
 	struct eventfd_ctx *msi_trigger;
 	struct eventfd_ctx *req_trigger;	/* asks the user to release */
 	bool intx_masked;
+	u8 *ctx;			/* engines' context images, under lock */
 	struct gpup_mig mig;		/* VFIO migration, via the core */
+	/* a target's device state until its last chunk, under mig's locks */
+	struct gpup_sim_immutable mig_im;
+	struct gpup_sim_mutable mig_mut;
 	struct dentry *debugfs;
 };
 
@@ -176,6 +180,10 @@ static inline struct gpup_vf *vdev_to_vf(struct vfio_device *vdev)
 {
 	return container_of(vdev, struct gpup_vf, vdev);
 }
+
+/* engine.c: context images */
+size_t gpup_ctx_bytes(const struct gpup_profile *profile);
+void gpup_engine_ctx_record_locked(struct gpup_vf *vf, const struct gpup_cmd *cmd);
 
 /* vfio.c */
 extern const struct vfio_device_ops gpup_vf_ops;

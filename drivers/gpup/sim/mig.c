@@ -7,7 +7,10 @@
  * register map, firmware and driver versions.  A target refuses a stream
  * whose immutable record differs in any of them, naming the field.
  * Mutable state: registers, ring, fences, interrupt state and config
- * space, captured with the engine quiesced.  VRAM moves through the core
+ * space, then each engine's context image (256 KiB an engine, so over
+ * 1 MiB for the large profile), captured with the engine quiesced.  The
+ * core moves both in chunks; include/gpup/sim_state.h has the layouts,
+ * whose version is in the immutable state.  VRAM moves through the core
  * from the VF's pages, tracked by the dirty bits of vram.c.
  *
  * Quiesce stops the engine between chunks of a command; a command cut
@@ -24,7 +27,7 @@
 static_assert(PAGE_SIZE == GPUP_MIG_PAGE_SIZE);
 
 /* The device-state layouts are ABI: a size change needs a new stream major */
-static_assert(sizeof(struct gpup_sim_immutable) == 40);
+static_assert(sizeof(struct gpup_sim_immutable) == 48);
 static_assert(sizeof(struct gpup_sim_mutable) == 336);
 
 static struct gpup_vf *mig_to_vf(struct gpup_mig *mig)
@@ -63,21 +66,29 @@ static void sim_immutable(struct gpup_vf *vf, struct gpup_sim_immutable *im)
 	im->driver_version = cpu_to_le32(GPUP_DRIVER_VERSION);
 	im->features = cpu_to_le32(gpup_regs_read(&vf->regs, p, GPUP_REG_FEATURES));
 	im->page_size = cpu_to_le32(GPUP_MIG_PAGE_SIZE);
+	im->state_version = cpu_to_le32(GPUP_SIM_STATE_VERSION);
+	im->ctx_size = cpu_to_le32(GPUP_SIM_CTX_SIZE);
 }
 
-static int gpup_sim_save_immutable(struct gpup_mig *mig, void *buf, size_t *len)
+/* @len bytes at @off of @total, for the two-call pattern of the save DDIs */
+static bool sim_save_range(u64 off, const size_t *len, size_t total)
+{
+	return off <= total && *len <= total - off;
+}
+
+static int gpup_sim_save_immutable(struct gpup_mig *mig, u64 off, void *buf,
+				   size_t *len)
 {
 	struct gpup_sim_immutable im;
 
-	if (buf && *len < sizeof(im)) {
+	if (!buf) {
 		*len = sizeof(im);
-		return -ENOSPC;
+		return 0;
 	}
-	*len = sizeof(im);
-	if (buf) {
-		sim_immutable(mig_to_vf(mig), &im);
-		memcpy(buf, &im, sizeof(im));
-	}
+	if (!sim_save_range(off, len, sizeof(im)))
+		return -EINVAL;
+	sim_immutable(mig_to_vf(mig), &im);
+	memcpy(buf, (u8 *)&im + off, *len);
 	return 0;
 }
 
@@ -92,53 +103,74 @@ static int im_check(struct gpup_mig_why *why, const char *field, u64 src, u64 ds
 	return -EINVAL;
 }
 
-static int gpup_sim_restore_immutable(struct gpup_mig *mig, const void *buf,
-				      size_t len, struct gpup_mig_why *why)
+/* A state of @total bytes where @need are expected: refuse any other */
+static int sim_check_total(struct gpup_mig_why *why, const char *what, u64 total,
+			   size_t need)
 {
-	const struct gpup_sim_immutable *s = buf;
-	struct gpup_sim_immutable d;
-
-	if (len < sizeof(d)) {
-		snprintf(why->msg, sizeof(why->msg), "immutable record of %zu bytes, need %zu",
-			 len, sizeof(d));
-		return -EINVAL;
-	}
-	sim_immutable(mig_to_vf(mig), &d);
-	return im_check(why, "vendor_id", le16_to_cpu(s->vendor_id),
-			le16_to_cpu(d.vendor_id)) ?:
-	       im_check(why, "device_id", le16_to_cpu(s->device_id),
-			le16_to_cpu(d.device_id)) ?:
-	       im_check(why, "profile", le32_to_cpu(s->profile), le32_to_cpu(d.profile)) ?:
-	       im_check(why, "vram_size", le64_to_cpu(s->vram_size),
-			le64_to_cpu(d.vram_size)) ?:
-	       im_check(why, "engines", le32_to_cpu(s->engines), le32_to_cpu(d.engines)) ?:
-	       im_check(why, "regmap_version", le32_to_cpu(s->regmap_version),
-			le32_to_cpu(d.regmap_version)) ?:
-	       im_check(why, "fw_version", le32_to_cpu(s->fw_version),
-			le32_to_cpu(d.fw_version)) ?:
-	       im_check(why, "driver_version", le32_to_cpu(s->driver_version),
-			le32_to_cpu(d.driver_version)) ?:
-	       im_check(why, "features", le32_to_cpu(s->features),
-			le32_to_cpu(d.features)) ?:
-	       im_check(why, "page_size", le32_to_cpu(s->page_size),
-			le32_to_cpu(d.page_size));
+	if (total == need)
+		return 0;
+	snprintf(why->msg, sizeof(why->msg), "%s state of %llu bytes, need %zu",
+		 what, total, need);
+	return -EINVAL;
 }
 
-static int gpup_sim_save_mutable(struct gpup_mig *mig, void *buf, size_t *len)
+static int sim_immutable_compare(const struct gpup_sim_immutable *s,
+				 const struct gpup_sim_immutable *d,
+				 struct gpup_mig_why *why)
+{
+	return im_check(why, "vendor_id", le16_to_cpu(s->vendor_id),
+			le16_to_cpu(d->vendor_id)) ?:
+	       im_check(why, "device_id", le16_to_cpu(s->device_id),
+			le16_to_cpu(d->device_id)) ?:
+	       im_check(why, "state_version", le32_to_cpu(s->state_version),
+			le32_to_cpu(d->state_version)) ?:
+	       im_check(why, "profile", le32_to_cpu(s->profile), le32_to_cpu(d->profile)) ?:
+	       im_check(why, "vram_size", le64_to_cpu(s->vram_size),
+			le64_to_cpu(d->vram_size)) ?:
+	       im_check(why, "engines", le32_to_cpu(s->engines), le32_to_cpu(d->engines)) ?:
+	       im_check(why, "regmap_version", le32_to_cpu(s->regmap_version),
+			le32_to_cpu(d->regmap_version)) ?:
+	       im_check(why, "fw_version", le32_to_cpu(s->fw_version),
+			le32_to_cpu(d->fw_version)) ?:
+	       im_check(why, "driver_version", le32_to_cpu(s->driver_version),
+			le32_to_cpu(d->driver_version)) ?:
+	       im_check(why, "features", le32_to_cpu(s->features),
+			le32_to_cpu(d->features)) ?:
+	       im_check(why, "page_size", le32_to_cpu(s->page_size),
+			le32_to_cpu(d->page_size)) ?:
+	       im_check(why, "ctx_size", le32_to_cpu(s->ctx_size),
+			le32_to_cpu(d->ctx_size));
+}
+
+/*
+ * The state is small, but a writer may cut it anywhere: gather it, then
+ * compare it whole with the last chunk.
+ */
+static int gpup_sim_restore_immutable(struct gpup_mig *mig,
+				      const struct gpup_mig_chunk *c,
+				      struct gpup_mig_why *why)
 {
 	struct gpup_vf *vf = mig_to_vf(mig);
-	struct gpup_sim_mutable *m = buf;
+	struct gpup_sim_immutable d;
+	int ret;
+
+	ret = sim_check_total(why, "immutable", c->total, sizeof(d));
+	if (ret)
+		return ret;
+	memcpy((u8 *)&vf->mig_im + c->off, c->data, c->len);
+	if (c->off + c->len < c->total)
+		return 0;
+	sim_immutable(vf, &d);
+	return sim_immutable_compare(&vf->mig_im, &d, why);
+}
+
+static void sim_mutable_encode(struct gpup_vf *vf, struct gpup_sim_mutable *m)
+{
 	const struct gpup_regs *r = &vf->regs;
 	unsigned int i;
 
-	if (!buf || *len < sizeof(*m)) {
-		*len = sizeof(*m);
-		return buf ? -ENOSPC : 0;
-	}
-	*len = sizeof(*m);
+	lockdep_assert_held(&vf->lock);
 	memset(m, 0, sizeof(*m));
-
-	mutex_lock(&vf->lock);
 	for (i = 0; i < ARRAY_SIZE(r->scratch); i++)
 		m->scratch[i] = cpu_to_le32(r->scratch[i]);
 	m->ctrl = cpu_to_le32(r->ctrl);
@@ -156,6 +188,39 @@ static int gpup_sim_save_mutable(struct gpup_mig *mig, void *buf, size_t *len)
 	m->cmd_count = cpu_to_le32(r->cmd_count);
 	m->irq_flags = cpu_to_le32(vf->intx_masked ? GPUP_SIM_IRQ_INTX_MASKED : 0);
 	gpup_cfg_read(&vf->cfg, 0, m->config, sizeof(m->config));
+}
+
+static size_t sim_mutable_len(struct gpup_vf *vf)
+{
+	return sizeof(struct gpup_sim_mutable) + gpup_ctx_bytes(vf->profile);
+}
+
+/*
+ * Registers first, then the context images.  The core asks for the bytes
+ * with the engine quiesced and the VM stopped, so nothing changes between
+ * two chunks.
+ */
+static int gpup_sim_save_mutable(struct gpup_mig *mig, u64 off, void *buf,
+				 size_t *len)
+{
+	struct gpup_vf *vf = mig_to_vf(mig);
+	struct gpup_sim_mutable m;
+	size_t hdr = sizeof(m), n = 0;
+
+	if (!buf) {
+		*len = sim_mutable_len(vf);
+		return 0;
+	}
+	if (!sim_save_range(off, len, sim_mutable_len(vf)))
+		return -EINVAL;
+
+	mutex_lock(&vf->lock);
+	if (off < hdr) {
+		sim_mutable_encode(vf, &m);
+		n = min_t(size_t, *len, hdr - off);
+		memcpy(buf, (u8 *)&m + off, n);
+	}
+	memcpy(buf + n, vf->ctx + off + n - hdr, *len - n);
 	mutex_unlock(&vf->lock);
 	return 0;
 }
@@ -181,42 +246,65 @@ static void sim_regs_decode(const struct gpup_sim_mutable *m, struct gpup_regs *
 	r->cmd_count = le32_to_cpu(m->cmd_count);
 }
 
-static int gpup_sim_restore_mutable(struct gpup_mig *mig, const void *buf,
-				    size_t len, struct gpup_mig_why *why)
+/* The registers are all in: a state the device can be in, or why not */
+static int sim_mutable_check(const struct gpup_sim_mutable *m, struct gpup_regs *regs,
+			     struct gpup_mig_why *why)
 {
-	struct gpup_vf *vf = mig_to_vf(mig);
-	const struct gpup_sim_mutable *m = buf;
-	struct gpup_regs regs;
+	u32 irq_flags = le32_to_cpu(m->irq_flags);
 	const char *field;
-	u32 irq_flags;
 
-	if (len < sizeof(*m)) {
-		snprintf(why->msg, sizeof(why->msg), "mutable record of %zu bytes, need %zu",
-			 len, sizeof(*m));
-		return -EINVAL;
-	}
-	irq_flags = le32_to_cpu(m->irq_flags);
 	if (m->reserved || irq_flags & ~GPUP_SIM_IRQ_INTX_MASKED) {
 		strscpy(why->field, m->reserved ? "reserved" : "irq_flags");
 		strscpy(why->msg, "reserved bits set in the mutable record");
 		return -EINVAL;
 	}
-
-	sim_regs_decode(m, &regs);
-	if (gpup_regs_check_state(&regs, &field)) {
+	sim_regs_decode(m, regs);
+	if (gpup_regs_check_state(regs, &field)) {
 		strscpy(why->field, field);
 		snprintf(why->msg, sizeof(why->msg),
 			 "%s: not a state the device can be in", field);
 		return -EINVAL;
 	}
+	return 0;
+}
 
+/*
+ * Registers are gathered and checked once all are in, context bytes go
+ * straight to the images (the VF is RESUMING: its engine does not run),
+ * and the registers take effect with the last chunk.
+ */
+static int gpup_sim_restore_mutable(struct gpup_mig *mig,
+				    const struct gpup_mig_chunk *c,
+				    struct gpup_mig_why *why)
+{
+	struct gpup_vf *vf = mig_to_vf(mig);
+	struct gpup_sim_mutable *m = &vf->mig_mut;
+	size_t hdr = sizeof(*m), n = 0;
+	struct gpup_regs regs;
+	int ret;
+
+	ret = sim_check_total(why, "mutable", c->total, sim_mutable_len(vf));
+	if (ret)
+		return ret;
+	if (c->off < hdr) {
+		n = min_t(size_t, c->len, hdr - c->off);
+		memcpy((u8 *)m + c->off, c->data, n);
+		if (c->off + n == hdr) {
+			ret = sim_mutable_check(m, &regs, why);
+			if (ret)
+				return ret;
+		}
+	}
 	mutex_lock(&vf->lock);
-	vf->regs = regs;
-	vf->intx_masked = irq_flags & GPUP_SIM_IRQ_INTX_MASKED;
-	/* the target's read-only config stays; the guest-writable bits move */
-	gpup_cfg_init(&vf->cfg, vf->profile);
-	gpup_cfg_write(&vf->cfg, 0, m->config, sizeof(m->config));
-	gpup_vf_update_irq_locked(vf);
+	memcpy(vf->ctx + c->off + n - hdr, c->data + n, c->len - n);
+	if (c->off + c->len == c->total) {
+		sim_regs_decode(m, &vf->regs);
+		vf->intx_masked = le32_to_cpu(m->irq_flags) & GPUP_SIM_IRQ_INTX_MASKED;
+		/* the target's read-only config stays; the guest-writable bits move */
+		gpup_cfg_init(&vf->cfg, vf->profile);
+		gpup_cfg_write(&vf->cfg, 0, m->config, sizeof(m->config));
+		gpup_vf_update_irq_locked(vf);
+	}
 	mutex_unlock(&vf->lock);
 	return 0;
 }

@@ -33,9 +33,14 @@ static int gpup_vf_init(struct vfio_device *vdev)
 		return ret;
 	}
 
+	vf->ctx = kvzalloc(gpup_ctx_bytes(vf->profile), GFP_KERNEL_ACCOUNT);
+	if (!vf->ctx) {
+		ret = -ENOMEM;
+		goto err_pool;
+	}
 	ret = gpup_vram_init(&vf->vram, vf->profile->vram_size);
 	if (ret)
-		goto err_pool;
+		goto err_ctx;
 	gpup_vram_set_mapping(&vf->vram, vdev->inode->i_mapping,
 			      GPUP_INDEX_TO_OFFSET(VFIO_PCI_BAR2_REGION_INDEX));
 
@@ -54,6 +59,8 @@ static int gpup_vf_init(struct vfio_device *vdev)
 
 err_vram:
 	gpup_vram_destroy(&vf->vram);
+err_ctx:
+	kvfree(vf->ctx);
 err_pool:
 	gpup_pool_release(vf->pool, vf->profile->vram_size);
 	return ret;
@@ -65,6 +72,7 @@ static void gpup_vf_release(struct vfio_device *vdev)
 
 	gpup_mig_destroy(&vf->mig);
 	gpup_vram_destroy(&vf->vram);
+	kvfree(vf->ctx);
 	gpup_pool_release(vf->pool, vf->profile->vram_size);
 	mutex_destroy(&vf->lock);
 	mutex_destroy(&vf->reset_lock);
@@ -106,7 +114,8 @@ void gpup_vf_raise_locked(struct gpup_vf *vf, u32 int_bits)
 }
 
 /*
- * Power-on state: engine idle, VRAM empty, registers and config at reset.
+ * Power-on state: engine idle, VRAM and contexts empty, registers and
+ * config at reset.
  * A reset the guest asks for (CTRL) leaves a migration in progress going,
  * so the pages it frees count as dirty; a VFIO reset ends the migration
  * (the caller tells the core) and so also lifts its quiesce.
@@ -125,6 +134,7 @@ void gpup_vf_reset(struct gpup_vf *vf, bool from_guest)
 		vf->quiesced = false;
 	gpup_regs_init(&vf->regs);
 	gpup_cfg_init(&vf->cfg, vf->profile);
+	memset(vf->ctx, 0, gpup_ctx_bytes(vf->profile));
 	vf->intx_masked = false;
 	gpup_vf_update_irq_locked(vf);
 	mutex_unlock(&vf->lock);

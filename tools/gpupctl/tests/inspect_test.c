@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * gpupctl stream inspect against streams made with the kernel's encoder
- * (gpup_rec_encode): a good stream, every truncation, every bit flipped,
- * bad lengths, unknown records, trailing data, and a bounded random
+ * (gpup_rec_encode): a good stream, its device states cut in chunks of
+ * every size, every truncation, every bit flipped, bad lengths, chunks out
+ * of order, unknown records, trailing data, and a bounded random
  * mutation run that must never crash (built with ASan and UBSan) and
  * must refuse every stream it changed.  With the path of a gpupctl
  * binary as argument, also its exit codes for files and bad usage.
@@ -20,8 +21,13 @@
 #include "gpupctl.h"
 
 #define PAGE		GPUP_MIG_PAGE_SIZE
-#define MAX_STREAM	(64 * PAGE)
+#define MAX_STREAM	(128 * PAGE)
+#define MAX_RECS	8192
 #define MUTATIONS	20000
+/* the good stream's engines and their context images, small to keep it so */
+#define ENGINES		2
+#define CTX_SIZE	2048
+#define MUT_LEN		(sizeof(struct gpup_sim_mutable) + ENGINES * CTX_SIZE)
 
 enum {
 	V_UNKNOWN_OPT	= 1 << 0,	/* an unknown optional record */
@@ -29,14 +35,20 @@ enum {
 	V_SMALL_VRAM	= 1 << 2,	/* IMMUTABLE declares 8 KiB of VRAM */
 	V_BAD_END	= 1 << 3,	/* END counts one record too many */
 	V_VRAM_BADLEN	= 1 << 4,	/* a VRAM record one page longer than its npages */
+	V_CHUNK7	= 1 << 5,	/* the states in chunks of 7 bytes */
+	V_CHUNK1	= 1 << 6,	/* the states in chunks of 1 byte */
+	V_SWAP		= 1 << 7,	/* the mutable state's chunks 1 and 2 swapped */
+	V_REAL_CTX	= 1 << 8,	/* one engine with gpup_sim's real context size */
+	V_IM_LONG	= 1 << 9,	/* the immutable state a byte longer than gpup_sim's */
+	V_IM_SHORT	= 1 << 10,	/* the immutable state of 20 bytes */
 };
 
 struct gen {
 	u8 *buf;
 	size_t len;
 	u64 records;
-	size_t off[16];		/* where each record starts */
-	u16 type[16];
+	size_t off[MAX_RECS];	/* where each record starts */
+	u16 type[MAX_RECS];
 };
 
 static unsigned int tests, failures;
@@ -61,10 +73,33 @@ static void add(struct gen *g, u16 type, u16 flags, const void *payload, u32 len
 	static u8 rec[GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_vram) + 8 * PAGE] __aligned(8);
 	size_t n = gpup_rec_encode(rec, type, flags, payload, len);
 
+	if (g->records == MAX_RECS || g->len + n > MAX_STREAM) {
+		fprintf(stderr, "inspect_test: stream too long\n");
+		exit(1);
+	}
 	g->type[g->records] = type;
 	g->off[g->records++] = g->len;
 	memcpy(g->buf + g->len, rec, n);
 	g->len += n;
+}
+
+/* A device state as chunks of @chunk bytes, the second and third swapped if @swap */
+static void add_state(struct gen *g, u16 type, const u8 *data, size_t len, size_t chunk,
+		      bool swap)
+{
+	static u8 rec[GPUP_REC_SMALL_MAX] __aligned(8);
+	struct gpup_rec_state *h = (void *)rec;
+	size_t nchunks = (len + chunk - 1) / chunk, i, k, off, n;
+
+	for (i = 0; i < nchunks; i++) {
+		k = swap && (i == 1 || i == 2) ? 3 - i : i;
+		off = k * chunk;
+		n = len - off < chunk ? len - off : chunk;
+		h->offset = cpu_to_le64(off);
+		h->total = cpu_to_le64(len);
+		memcpy(rec + sizeof(*h), data + off, n);
+		add(g, type, GPUP_REC_F_MANDATORY, rec, sizeof(*h) + n);
+	}
 }
 
 static void add_vram(struct gen *g, u64 page, u32 npages, u32 extra)
@@ -100,13 +135,19 @@ static size_t build(u8 *out, unsigned int variant, struct gen *g)
 		.device_id = cpu_to_le16(GPUP_PCI_DEVICE_ID),
 		.profile = cpu_to_le32(GPUP_PROFILE_SMALL),
 		.vram_size = cpu_to_le64(64 << 20),
-		.engines = cpu_to_le32(1),
+		.engines = cpu_to_le32(ENGINES),
 		.regmap_version = cpu_to_le32(GPUP_REGMAP_VERSION),
 		.fw_version = cpu_to_le32(GPUP_FW_VERSION),
 		.driver_version = cpu_to_le32(GPUP_DRIVER_VERSION),
 		.page_size = cpu_to_le32(PAGE),
+		.state_version = cpu_to_le32(GPUP_SIM_STATE_VERSION),
+		.ctx_size = cpu_to_le32(CTX_SIZE),
 	};
-	struct gpup_sim_mutable mut = { .fence = cpu_to_le32(7) };
+	static u8 mut_buf[sizeof(struct gpup_sim_mutable) + GPUP_SIM_CTX_SIZE];
+	static u8 im_buf[sizeof(im) + 1];
+	struct gpup_sim_mutable *mut = (void *)mut_buf;
+	size_t chunk = GPUP_REC_STATE_CHUNK_MAX, im_len = sizeof(im), mut_len = MUT_LEN, i;
+	struct gpup_sim_ctx *ctx;
 	struct gpup_rec_end end;
 	u8 odd[10] = "optional";
 
@@ -114,10 +155,37 @@ static size_t build(u8 *out, unsigned int variant, struct gen *g)
 	g->buf = out;
 	if (variant & V_SMALL_VRAM)
 		im.vram_size = cpu_to_le64(2 * PAGE);
-	mut.config[0] = 0x34;
-	mut.config[1] = 0x12;
+	if (variant & V_REAL_CTX) {
+		im.engines = cpu_to_le32(1);
+		im.ctx_size = cpu_to_le32(GPUP_SIM_CTX_SIZE);
+		mut_len = sizeof(*mut) + GPUP_SIM_CTX_SIZE;
+	}
+	if (variant & (V_CHUNK7 | V_CHUNK1))
+		chunk = variant & V_CHUNK7 ? 7 : 1;
+	if (variant & V_IM_LONG)
+		im_len++;
+	if (variant & V_IM_SHORT)
+		im_len = 20;
+	memset(im_buf, 0xee, sizeof(im_buf));
+	memcpy(im_buf, &im, sizeof(im));
+	/* registers, then a context image per engine: a header and its slots */
+	memset(mut_buf, 0, sizeof(mut_buf));
+	for (i = sizeof(*mut); i < mut_len; i++)
+		mut_buf[i] = i * 7 + (i >> 8);
+	for (i = 0; i < le32_to_cpu(im.engines); i++) {
+		ctx = (void *)(mut_buf + sizeof(*mut) + i * le32_to_cpu(im.ctx_size));
+		memset(ctx, 0, sizeof(*ctx));
+		ctx->commands = cpu_to_le64(5 - i);
+		ctx->bytes = cpu_to_le64(4096 << i);
+		ctx->last_opcode = cpu_to_le32(1 + i);
+		ctx->last_value = cpu_to_le32(0xabc0 + i);
+	}
+	mut->fence = cpu_to_le32(7);
+	mut->cmd_count = cpu_to_le32(9);
+	mut->config[0] = 0x34;
+	mut->config[1] = 0x12;
 	add(g, GPUP_REC_STREAM, GPUP_REC_F_MANDATORY, &st, sizeof(st));
-	add(g, GPUP_REC_IMMUTABLE, GPUP_REC_F_MANDATORY, &im, sizeof(im));
+	add_state(g, GPUP_REC_IMMUTABLE, im_buf, im_len, chunk, false);
 	if (variant & V_UNKNOWN_OPT)
 		add(g, 0x77, 0, odd, sizeof(odd));
 	if (variant & V_UNKNOWN_MAND)
@@ -127,7 +195,7 @@ static size_t build(u8 *out, unsigned int variant, struct gen *g)
 	add_vram(g, 4, 2, 0);
 	add_round(g, 1, 1);
 	add_vram(g, 4, 1, 0);
-	add(g, GPUP_REC_MUTABLE, GPUP_REC_F_MANDATORY, &mut, sizeof(mut));
+	add_state(g, GPUP_REC_MUTABLE, mut_buf, mut_len, chunk, variant & V_SWAP);
 	end.records = cpu_to_le64(g->records + !!(variant & V_BAD_END));
 	end.bytes = cpu_to_le64(g->len);
 	add(g, GPUP_REC_END, GPUP_REC_F_MANDATORY, &end, sizeof(end));
@@ -179,17 +247,48 @@ static bool refused_at(const struct result *r, u64 off, const char *why)
 	return r->rc == GPUP_EXIT_ERROR && strstr(r->err, at) && strstr(r->err, why);
 }
 
+/* How many times @needle is in @hay */
+static unsigned int count(const char *hay, const char *needle)
+{
+	unsigned int n = 0;
+
+	while ((hay = strstr(hay, needle))) {
+		n++;
+		hay++;
+	}
+	return n;
+}
+
+/* Every one of @want is in @out */
+static bool has_all(const char *out, const char * const *want, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strstr(out, want[i])) {
+			printf("# missing: \"%s\"\n", want[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void test_good(u8 *s)
 {
+	static const char * const want[] = {
+		"stream complete", "GPUPMIG version 2.0", "profile 1 (small)",
+		"chunk 0x0+48 of 48 bytes:", "state version 2, engine context 2048 bytes",
+		"offset 0x4000, 2 pages", "round 1, 1 pages", "chunk 0x0+4080 of 4432 bytes:",
+		"fence 7", "chunk 0xff0+352 of 4432 bytes\n",
+		"engine 0 context: 5 commands, 4096 bytes, last opcode 0x1 value 0xabc0",
+		"engine 1 context: 4 commands, 8192 bytes, last opcode 0x2 value 0xabc1",
+		"9 records, ", "10 records, ", "4 pages",
+	};
 	struct gen g;
 	size_t len = build(s, 0, &g);
 	struct result r = run(s, len, false, false);
 
-	ok(r.rc == 0 && !r.errlen && strstr(r.out, "stream complete") &&
-	   strstr(r.out, "GPUPMIG version 1.0") && strstr(r.out, "profile 1 (small)") &&
-	   strstr(r.out, "offset 0x4000, 2 pages") && strstr(r.out, "round 1, 1 pages") &&
-	   strstr(r.out, "fence 7") && strstr(r.out, "8 records, ") &&
-	   strstr(r.out, "9 records, ") && strstr(r.out, "4 pages"),
+	ok(r.rc == 0 && !r.errlen && has_all(r.out, want, ARRAY_SIZE(want)),
 	   "good stream decoded, every record printed");
 	if (r.rc)
 		printf("# %s%s", r.out, r.err);
@@ -198,8 +297,108 @@ static void test_good(u8 *s)
 	r = run(s, len, true, true);
 	ok(r.rc == 0 && strstr(r.out, "\"ok\": true") && strstr(r.out, "\"complete\": true") &&
 	   strstr(r.out, "\"round-summary\"") && strstr(r.out, "\"announced_pages\": 3") &&
-	   strstr(r.out, "\"pages\": 3") && !strstr(r.out, "\"vram\":"),
-	   "good stream as JSON, VRAM summarised per round");
+	   strstr(r.out, "\"pages\": 3") && !strstr(r.out, "\"vram\":") &&
+	   count(r.out, "\"state\": {") == 3 && strstr(r.out, "\"total\": 4432") &&
+	   strstr(r.out, "\"ctx_size\": 2048") && count(r.out, "\"immutable\": {") == 1 &&
+	   count(r.out, "\"mutable\": {") == 1 && count(r.out, "\"contexts\": [") == 1 &&
+	   strstr(r.out, "\"last_value\": 43969"),
+	   "good stream as JSON, a state object per chunk, VRAM summarised per round");
+	result_free(&r);
+}
+
+/* The lines that go on under CONTENT: what the decoders print */
+static char *decoded(const char *out)
+{
+	char *d = calloc(1, strlen(out) + 1), *p = d;
+	const char *line, *nl;
+
+	for (line = out; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		if (!strncmp(line, "                                           ", 43)) {
+			memcpy(p, line, nl + 1 - line);
+			p += nl + 1 - line;
+		}
+	}
+	return d;
+}
+
+/* A writer may cut a state anywhere: inspect decodes it the same */
+static void test_chunks(u8 *s)
+{
+	static const unsigned int variants[] = { V_CHUNK7, V_CHUNK1 };
+	struct result r0, r;
+	char *want, *got;
+	struct gen g;
+	size_t len = build(s, 0, &g);
+	unsigned int i;
+	bool same;
+
+	r0 = run(s, len, false, false);
+	want = decoded(r0.out);
+	for (i = 0; i < ARRAY_SIZE(variants); i++) {
+		len = build(s, variants[i], &g);
+		r = run(s, len, false, false);
+		got = decoded(r.out);
+		same = !strcmp(want, got);
+		/* the chunks that complete the immutable state and the registers */
+		ok(r.rc == 0 && same && count(r.out, "IMMUTABLE") == (i ? 48 : 7) &&
+		   strstr(r.out, i ? "chunk 0x2f+1 of 48 bytes:" : "chunk 0x2a+6 of 48 bytes:") &&
+		   strstr(r.out, i ? "chunk 0x14f+1 of 4432 bytes:" :
+			  "chunk 0x149+7 of 4432 bytes:"),
+		   "states in chunks of %u bytes: %zu records, decoded as in whole chunks",
+		   i ? 1 : 7, (size_t)g.records);
+		if (!same)
+			printf("# want:\n%s# got:\n%s", want, got);
+		free(got);
+		result_free(&r);
+
+		r = run(s, len, true, false);
+		ok(r.rc == 0 && count(r.out, "\"immutable\": {") == 1 &&
+		   count(r.out, "\"mutable\": {") == 1 && count(r.out, "\"contexts\": [") == 2,
+		   "the same as JSON: each layout decoded once, with the chunk that completes it");
+		result_free(&r);
+	}
+	free(want);
+	result_free(&r0);
+
+	/* gpup_sim's own sizes: 256 KiB of context, in 65 chunks */
+	len = build(s, V_REAL_CTX, &g);
+	r = run(s, len, false, false);
+	ok(r.rc == 0 && count(r.out, "  MUTABLE ") == 65 &&
+	   strstr(r.out, "chunk 0x3fc00+1360 of 262480 bytes\n") &&
+	   count(r.out, "engine 0 context: 5 commands") == 1 && !strstr(r.out, "engine 1"),
+	   "a mutable state of gpup_sim's size: 65 chunks, its one engine's context");
+	result_free(&r);
+
+	/* the second chunk of the mutable state where the first should end */
+	len = build(s, V_CHUNK7 | V_SWAP, &g);
+	for (i = 0; i < g.records && g.type[i] != GPUP_REC_MUTABLE; i++)
+		;
+	r = run(s, len, false, false);
+	ok(refused_at(&r, g.off[i + 2] - 4, "device state chunk out of order") &&
+	   strstr(r.out, "chunk 0x0+7 of 4432") && !strstr(r.out, "chunk 0xe+7 of 4432"),
+	   "a chunk out of order refused at its CRC, the chunks before it shown");
+	result_free(&r);
+
+	len = build(s, V_IM_SHORT, &g);
+	r = run(s, len, false, false);
+	ok(r.rc == 0 && strstr(r.out, "chunk 0x0+20 of 20 bytes, not gpup_sim's layout\n") &&
+	   !strstr(r.out, "engine 0 context"),
+	   "an immutable state too short for gpup_sim's layout");
+	result_free(&r);
+	r = run(s, len, true, false);
+	ok(r.rc == 0 && strstr(r.out, "\"payload\": \"34127067") &&
+	   !strstr(r.out, "\"immutable\":"), "the same as JSON: its bytes in hex");
+	result_free(&r);
+
+	/* a VRAM size that is not gpup_sim's state's bounds nothing */
+	len = build(s, V_IM_LONG | V_SMALL_VRAM, &g);
+	r = run(s, len, false, false);
+	ok(r.rc == 0 && strstr(r.out, "not gpup_sim's size (48 bytes): VRAM not bounded") &&
+	   strstr(r.out, "VRAM 0.008 MiB"),
+	   "an immutable state longer than gpup_sim's: decoded, its VRAM size not a bound");
 	result_free(&r);
 }
 
@@ -262,10 +461,10 @@ static void test_lengths(u8 *s)
 	   "an IMMUTABLE record over 4096 bytes refused at its header");
 	result_free(&r);
 
-	hdr->length = cpu_to_le32(0);
+	hdr->length = cpu_to_le32(sizeof(struct gpup_rec_state));
 	r = run(s, len, false, false);
 	ok(refused_at(&r, g.off[1], "record shorter than its type"),
-	   "an empty IMMUTABLE record refused at its header");
+	   "an IMMUTABLE record without a byte of state refused at its header");
 	result_free(&r);
 
 	len = build(s, V_VRAM_BADLEN, &g);
@@ -460,6 +659,7 @@ int main(int argc, char **argv)
 	}
 	printf("TAP version 13\n");
 	test_good(s);
+	test_chunks(s);
 	test_truncated(s);
 	test_flipped(s);
 	test_lengths(s);

@@ -3,8 +3,8 @@
  * libgpup: the Windows IGPUPMigration contract over a VFIO device fd.
  *
  * The immutable state is the head of the device's migration stream: the
- * STREAM and IMMUTABLE records that a saving data fd hands out first, as
- * the pre-copy initial bytes.  Saving it is a pre-copy started and
+ * STREAM record and the IMMUTABLE chunks that a saving data fd hands out
+ * first, as the pre-copy initial bytes.  Saving it is a pre-copy started and
  * abandoned; restoring it is the start of a RESUMING stream, which the
  * target checks in write() and refuses before any VRAM arrives.  Every
  * byte the library hands to a target first goes through the stream parser
@@ -27,8 +27,11 @@
 #include "libgpup.h"
 #include "stream.h"
 
-/* Largest stream head: STREAM and IMMUTABLE at their largest */
-#define HEAD_MAX	(2 * (GPUP_REC_OVERHEAD + GPUP_REC_SMALL_MAX))
+/* Largest immutable state the library takes: 16 chunks */
+#define IM_CHUNKS	16
+/* Largest stream head: STREAM and the immutable state at their largest */
+#define HEAD_MAX	(GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_stream) + \
+			 IM_CHUNKS * (GPUP_REC_OVERHEAD + GPUP_REC_SMALL_MAX))
 /* read() and write() size of the whole-stream calls */
 #define CHUNK		(1024 * 1024)
 #define REC_BIT(type)	(1U << (type))
@@ -197,6 +200,15 @@ static int check_vram(void *ctx, u64 offset, const void *data, u32 len)
 	return 0;
 }
 
+/* The immutable state, gathered when @ctx is a buffer of HEAD_MAX bytes */
+static int check_state(void *ctx, u16 type, u64 off, u64 total, const void *data,
+		       u32 len)
+{
+	if (ctx && type == GPUP_REC_IMMUTABLE && total <= HEAD_MAX)
+		memcpy((u8 *)ctx + off, data, len);
+	return 0;
+}
+
 /*
  * Structure, order and CRCs only: the device checks what the records say,
  * and the VRAM range against its own size, which is why the parser is
@@ -204,15 +216,19 @@ static int check_vram(void *ctx, u64 offset, const void *data, u32 len)
  */
 static const struct gpup_parser_ops check_ops = {
 	.record = check_record,
+	.state = check_state,
 	.vram = check_vram,
 };
 
-/* @buf must be exactly STREAM and IMMUTABLE, whole and intact */
-static int check_head(struct gpup_parser *p, const void *buf, uint64_t len)
+/*
+ * @buf must be exactly STREAM and the immutable state, whole and intact;
+ * the state is gathered into @im (HEAD_MAX bytes) when it is not NULL.
+ */
+static int check_head(struct gpup_parser *p, const void *buf, uint64_t len, u8 *im)
 {
 	int ret;
 
-	gpup_parser_init(p, &check_ops, NULL, UINT64_MAX);
+	gpup_parser_init(p, &check_ops, im, UINT64_MAX);
 	if (len > HEAD_MAX)
 		return fail(-EINVAL, "%llu bytes: longer than a stream head can be (%zu)",
 			    (unsigned long long)len, (size_t)HEAD_MAX);
@@ -221,34 +237,49 @@ static int check_head(struct gpup_parser *p, const void *buf, uint64_t len)
 		return fail(-EINVAL, "not a stream head: record %llu at byte %llu: %s",
 			    (unsigned long long)p->records, (unsigned long long)p->bytes,
 			    p->error);
-	if (p->seen != HEAD_SEEN || p->records != 2 || p->phase != GPUP_PARSE_HDR ||
-	    p->fill)
+	if (p->seen != HEAD_SEEN || p->phase != GPUP_PARSE_HDR || p->fill)
 		return fail(-EINVAL, "%llu bytes: not a whole stream head (STREAM, IMMUTABLE)",
 			    (unsigned long long)len);
 	return 0;
 }
 
-/* The IMMUTABLE payload of a checked head */
-static const u8 *head_immutable(const u8 *head, uint32_t *len)
+/*
+ * The head's records: STREAM, then IMMUTABLE chunks up to the one that
+ * ends at its total.  Given the record that starts at @buf (its header and
+ * @avail bytes in all), returns 1 when it is the head's last, 0 when more
+ * follow, or -EPROTO for what cannot be a head.  Only where the head ends
+ * is found here; check_head() checks the rest.
+ */
+static int head_rec_last(const u8 *buf, size_t avail, unsigned int idx)
 {
-	const struct gpup_rec_hdr *h = (const void *)head;
-	size_t off = GPUP_REC_OVERHEAD + le32_to_cpu(h->length);
+	struct gpup_rec_hdr h;
+	struct gpup_rec_state st;
+	u32 len;
 
-	h = (const void *)(head + off);
-	*len = le32_to_cpu(h->length);
-	return head + off + sizeof(*h);
+	memcpy(&h, buf, sizeof(h));
+	len = le32_to_cpu(h.length);
+	if (le16_to_cpu(h.type) != (idx ? GPUP_REC_IMMUTABLE : GPUP_REC_STREAM) ||
+	    len > GPUP_REC_SMALL_MAX || idx > IM_CHUNKS)
+		return -EPROTO;
+	if (!idx)
+		return 0;
+	if (len < sizeof(st) || avail < sizeof(h) + sizeof(st))
+		return -EPROTO;
+	memcpy(&st, buf + sizeof(h), sizeof(st));
+	return le64_to_cpu(st.offset) + len - sizeof(st) >= le64_to_cpu(st.total);
 }
 
 /*
  * In STOP_COPY there is no PRECOPY_INFO: the head's end is found from its
- * two record headers.  Returns the bytes read into @head or -errno.
+ * record headers.  Returns the bytes read into @head or -errno.
  */
 static ssize_t read_head_stopped(int data_fd, u8 *head)
 {
 	size_t off = 0;
 	unsigned int i;
+	int last = 0;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; !last; i++) {
 		struct gpup_rec_hdr h;
 		ssize_t n = read_full(data_fd, head + off, sizeof(h));
 		u32 len;
@@ -259,11 +290,13 @@ static ssize_t read_head_stopped(int data_fd, u8 *head)
 		len = le32_to_cpu(h.length);
 		if (len > GPUP_REC_SMALL_MAX)
 			return -EPROTO;
-		off += sizeof(h);
-		n = read_full(data_fd, head + off, len + sizeof(__le32));
+		n = read_full(data_fd, head + off + sizeof(h), len + sizeof(__le32));
 		if (n != (ssize_t)(len + sizeof(__le32)))
 			return n < 0 ? n : -EPROTO;
-		off += n;
+		last = head_rec_last(head + off, sizeof(h) + n, i);
+		if (last < 0)
+			return last;
+		off += sizeof(h) + n;
 	}
 	return off;
 }
@@ -313,7 +346,7 @@ static ssize_t save_head(int device_fd, uint32_t state, u8 *head)
 		goto out;
 	}
 	if (!ret) {
-		ret = check_head(p, head, n);
+		ret = check_head(p, head, n, NULL);
 		if (ret)
 			fail(-EPROTO, "the device's %s", gpup_last_error());
 		ret = ret ? -EPROTO : n;
@@ -325,25 +358,29 @@ out:
 
 int gpup_save_immutable(int device_fd, void *buf, uint64_t *len)
 {
-	u8 head[HEAD_MAX];
 	uint32_t state;
+	u8 *head;
 	ssize_t n;
 
 	last_error[0] = 0;
 	if (!len)
 		return fail(-EINVAL, "no length");
+	head = malloc(HEAD_MAX);
+	if (!head)
+		return fail(-ENOMEM, "out of memory");
 	n = check_start_state(device_fd, &state);
 	if (!n)
 		n = save_head(device_fd, state, head);
-	if (n < 0)
-		return n;
-	if (!buf || *len < (uint64_t)n) {
+	if (n >= 0 && (!buf || *len < (uint64_t)n)) {
 		*len = n;
-		return fail(-ENOSPC, "the immutable state needs %zd bytes", n);
+		n = fail(-ENOSPC, "the immutable state needs %zd bytes", n);
+	} else if (n >= 0) {
+		memcpy(buf, head, n);
+		*len = n;
+		n = 0;
 	}
-	memcpy(buf, head, n);
-	*len = n;
-	return 0;
+	free(head);
+	return n;
 }
 
 /* A little-endian field of struct gpup_sim_immutable, for the report */
@@ -358,6 +395,7 @@ struct im_field {
 static const struct im_field im_fields[] = {
 	{ "vendor_id", IM_OFF(vendor_id), 2 },
 	{ "device_id", IM_OFF(device_id), 2 },
+	{ "state_version", IM_OFF(state_version), 4 },
 	{ "profile", IM_OFF(profile), 4 },
 	{ "vram_size", IM_OFF(vram_size), 8 },
 	{ "engines", IM_OFF(engines), 4 },
@@ -366,9 +404,10 @@ static const struct im_field im_fields[] = {
 	{ "driver_version", IM_OFF(driver_version), 4 },
 	{ "features", IM_OFF(features), 4 },
 	{ "page_size", IM_OFF(page_size), 4 },
+	{ "ctx_size", IM_OFF(ctx_size), 4 },
 };
 
-static_assert(sizeof(struct gpup_sim_immutable) == 40, "immutable layout changed");
+static_assert(sizeof(struct gpup_sim_immutable) == 48, "immutable layout changed");
 
 static uint64_t le_field(const u8 *p, size_t size)
 {
@@ -443,12 +482,23 @@ static int rollback(struct gpup_restore *r)
 	return 0;
 }
 
+/* The immutable state of a head that check_head() took, and its size */
+static uint32_t head_immutable(const u8 *head, size_t len, u8 *im)
+{
+	struct gpup_parser *p = malloc(sizeof(*p));
+	uint32_t n = 0;
+
+	if (p && !check_head(p, head, len, im))
+		n = p->state_total;
+	free(p);
+	return n;
+}
+
 /* The target refused the head we wrote: reset it, then ask it for its own */
-static int refused_head(struct gpup_restore *r, const u8 *head, int err)
+static int refused_head(struct gpup_restore *r, const u8 *head, size_t len, int err)
 {
 	uint32_t slen, dlen;
-	const u8 *src, *dst;
-	u8 own[HEAD_MAX];
+	u8 *own, *src, *dst;
 	ssize_t n;
 	int ret;
 
@@ -456,14 +506,23 @@ static int refused_head(struct gpup_restore *r, const u8 *head, int err)
 	ret = rollback(r);
 	if (ret || err != -EINVAL)
 		return ret ? ret : err;
+	own = malloc(3 * HEAD_MAX);
+	if (!own)
+		return fail(-EMEDIUMTYPE, "incompatible device (no memory to say why)");
+	src = own + HEAD_MAX;
+	dst = src + HEAD_MAX;
 	n = save_head(r->device_fd, r->prev_state, own);
-	if (n < 0)
-		return fail(-EMEDIUMTYPE, "incompatible device (its own immutable state: %s)",
-			    gpup_last_error());
-	src = head_immutable(head, &slen);
-	dst = head_immutable(own, &dlen);
-	explain_mismatch(src, slen, dst, dlen);
-	return -EMEDIUMTYPE;
+	if (n < 0) {
+		ret = fail(-EMEDIUMTYPE, "incompatible device (its own immutable state: %s)",
+			   gpup_last_error());
+	} else {
+		slen = head_immutable(head, len, src);
+		dlen = head_immutable(own, n, dst);
+		explain_mismatch(src, slen, dst, dlen);
+		ret = -EMEDIUMTYPE;
+	}
+	free(own);
+	return ret;
 }
 
 static int restore_immutable(int device_fd, const void *buf, uint64_t len,
@@ -480,7 +539,7 @@ static int restore_immutable(int device_fd, const void *buf, uint64_t len,
 	r->device_fd = device_fd;
 	r->data_fd = -1;
 	/* the parser keeps going with the rest of the stream */
-	ret = check_head(&r->parser, buf, len);
+	ret = check_head(&r->parser, buf, len, NULL);
 	if (!ret)
 		ret = check_start_state(device_fd, &r->prev_state);
 	if (ret)
@@ -493,7 +552,7 @@ static int restore_immutable(int device_fd, const void *buf, uint64_t len,
 	}
 	ret = write_full(r->data_fd, buf, len);
 	if (ret) {
-		ret = refused_head(r, buf, ret);
+		ret = refused_head(r, buf, len, ret);
 		goto err;
 	}
 	*out = r;
@@ -708,25 +767,23 @@ int gpup_save_stream(int device_fd, int out_fd, const struct gpup_save_opts *opt
 	return ret;
 }
 
-/* How long the head at the start of @buf is, from its two record headers */
+/* How long the head at the start of @buf is, from its record headers */
 static ssize_t head_length(const u8 *buf, size_t len)
 {
-	static const u16 types[] = { GPUP_REC_STREAM, GPUP_REC_IMMUTABLE };
 	size_t off = 0;
 	unsigned int i;
+	int last = 0;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; !last; i++) {
 		struct gpup_rec_hdr h;
 
-		if (len - off < sizeof(h))
+		if (len - off < sizeof(h) + sizeof(struct gpup_rec_state))
 			return fail(-EINVAL, "stream truncated: %zu bytes, inside its head", len);
 		memcpy(&h, buf + off, sizeof(h));
-		if (le16_to_cpu(h.type) != types[i])
-			return fail(-EINVAL, "not a gpup stream: record %u is of type %u, not %u",
-				    i, le16_to_cpu(h.type), types[i]);
-		if (le32_to_cpu(h.length) > GPUP_REC_SMALL_MAX)
-			return fail(-EINVAL, "not a gpup stream: head record %u of %u bytes",
-				    i, le32_to_cpu(h.length));
+		last = head_rec_last(buf + off, len - off, i);
+		if (last < 0)
+			return fail(-EINVAL, "not a gpup stream head: record %u, type %u, %u bytes",
+				    i, le16_to_cpu(h.type), le32_to_cpu(h.length));
 		off += GPUP_REC_OVERHEAD + le32_to_cpu(h.length);
 		if (off > len)
 			return fail(-EINVAL, "stream truncated: %zu bytes, inside its head", len);

@@ -10,14 +10,28 @@
 #include <linux/bitmap.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/unaligned.h>
 
 #include "../gpup_nl.h"
 
 #define NPAGES		64
 #define FAKE_VRAM	(NPAGES * GPUP_MIG_PAGE_SIZE)
-/* A mutable state of its own size: the core must not assume the sim's */
-#define FAKE_MUTABLE_LEN	200
+
+/*
+ * A second backend, written against the ops' contract alone, with device
+ * state shaped nothing like gpup_sim's: an immutable state of two chunks
+ * whose profile sits in the second, and multi-megabyte mutable state
+ * (registers, then context images) that is not a whole number of chunks.
+ */
+#define FAKE_MAGIC		0x4b414546U	/* "FAKE" */
+#define FAKE_IM_LEN		6000
+#define FAKE_IM_PROFILE		5000		/* offset of the profile */
+#define FAKE_MUT_LEN		(3 * SZ_1M + 123)
+/* Room for a whole stream: VRAM, both states and their records */
+#define STREAM_CAP		(FAKE_VRAM + 2 * FAKE_MUT_LEN)
 
 struct fake {
 	struct vfio_device vdev;
@@ -25,10 +39,14 @@ struct fake {
 	u8 vram[FAKE_VRAM];
 	DECLARE_BITMAP(written, NPAGES);
 	DECLARE_BITMAP(dirty, NPAGES);
-	u32 profile;		/* the immutable state */
-	u32 regs[4];		/* the mutable state */
+	u32 profile;		/* in the immutable state */
+	u32 regs[4];		/* the mutable state's first bytes */
+	u8 *ctx;		/* and the rest: FAKE_MUT_LEN - sizeof(regs) */
+	u32 staged[4];		/* a target's regs until the last chunk */
+	u64 im_next, mut_next;	/* a target's next chunk offsets */
 	bool quiesced;
 	unsigned int vram_writes;
+	unsigned int state_calls;
 };
 
 static struct fake *to_fake(struct gpup_mig *mig)
@@ -38,6 +56,10 @@ static struct fake *to_fake(struct gpup_mig *mig)
 
 static int fake_prepare(struct gpup_mig *mig, bool source)
 {
+	struct fake *f = to_fake(mig);
+
+	f->im_next = 0;
+	f->mut_next = 0;
 	return 0;
 }
 
@@ -45,43 +67,108 @@ static void fake_end(struct gpup_mig *mig)
 {
 }
 
-static int fake_save_im(struct gpup_mig *mig, void *buf, size_t *len)
+/* The immutable state, byte @i: a manifest with the profile inside */
+static u8 fake_im_byte(struct fake *f, u64 i)
 {
-	if (buf && *len < sizeof(u32))
-		return -ENOSPC;
-	*len = sizeof(u32);
-	if (buf)
-		memcpy(buf, &to_fake(mig)->profile, sizeof(u32));
+	__le32 magic = cpu_to_le32(FAKE_MAGIC), profile = cpu_to_le32(f->profile);
+
+	if (i < sizeof(magic))
+		return ((u8 *)&magic)[i];
+	if (i >= FAKE_IM_PROFILE && i < FAKE_IM_PROFILE + sizeof(profile))
+		return ((u8 *)&profile)[i - FAKE_IM_PROFILE];
+	return i * 13;
+}
+
+static int fake_save_im(struct gpup_mig *mig, u64 off, void *buf, size_t *len)
+{
+	u8 *b = buf;
+	size_t i;
+
+	if (!buf) {
+		*len = FAKE_IM_LEN;
+		return 0;
+	}
+	if (off > FAKE_IM_LEN || *len > FAKE_IM_LEN - off)
+		return -EIO;	/* the core must never ask for this */
+	for (i = 0; i < *len; i++)
+		b[i] = fake_im_byte(to_fake(mig), off + i);
+	to_fake(mig)->state_calls++;
 	return 0;
 }
 
-static int fake_restore_im(struct gpup_mig *mig, const void *buf, size_t len,
+static int fake_refuse(struct gpup_mig_why *why, const char *field, const char *msg)
+{
+	strscpy(why->field, field);
+	strscpy(why->msg, msg);
+	return -EINVAL;
+}
+
+static int fake_restore_im(struct gpup_mig *mig, const struct gpup_mig_chunk *c,
 			   struct gpup_mig_why *why)
 {
-	if (len != sizeof(u32) || memcmp(buf, &to_fake(mig)->profile, len)) {
-		strscpy(why->field, "profile");
-		strscpy(why->msg, "profile differs");
-		return -EINVAL;
+	struct fake *f = to_fake(mig);
+	const u8 *b = c->data;
+	size_t i;
+
+	if (c->off != f->im_next || c->len > c->total - c->off)
+		return -EIO;	/* the core must never hand these over */
+	if (c->total != FAKE_IM_LEN)
+		return fake_refuse(why, "", "immutable state of another size");
+	for (i = 0; i < c->len; i++) {
+		u64 at = c->off + i;
+
+		if (b[i] == fake_im_byte(f, at))
+			continue;
+		if (at >= FAKE_IM_PROFILE && at < FAKE_IM_PROFILE + sizeof(u32))
+			return fake_refuse(why, "profile", "profile differs");
+		return fake_refuse(why, "manifest", "firmware manifest differs");
 	}
+	f->im_next += c->len;
 	return 0;
 }
 
-static int fake_save_mut(struct gpup_mig *mig, void *buf, size_t *len)
+static int fake_save_mut(struct gpup_mig *mig, u64 off, void *buf, size_t *len)
 {
-	if (buf && *len < FAKE_MUTABLE_LEN)
-		return -ENOSPC;
-	*len = FAKE_MUTABLE_LEN;
-	if (!buf)
+	struct fake *f = to_fake(mig);
+	size_t n, done = 0;
+
+	if (!buf) {
+		*len = FAKE_MUT_LEN;
 		return 0;
-	memset(buf, 0, *len);
-	memcpy(buf, to_fake(mig)->regs, sizeof(to_fake(mig)->regs));
+	}
+	/* the bytes only while stopped, and only those that exist */
+	if (!f->quiesced || off > FAKE_MUT_LEN || *len > FAKE_MUT_LEN - off)
+		return -EIO;
+	if (off < sizeof(f->regs)) {
+		n = min_t(size_t, *len, sizeof(f->regs) - off);
+		memcpy(buf, (u8 *)f->regs + off, n);
+		done = n;
+	}
+	memcpy(buf + done, f->ctx + off + done - sizeof(f->regs), *len - done);
+	f->state_calls++;
 	return 0;
 }
 
-static int fake_restore_mut(struct gpup_mig *mig, const void *buf, size_t len,
+/* Registers staged until the last chunk; context bytes straight in */
+static int fake_restore_mut(struct gpup_mig *mig, const struct gpup_mig_chunk *c,
 			    struct gpup_mig_why *why)
 {
-	memcpy(to_fake(mig)->regs, buf, sizeof(to_fake(mig)->regs));
+	struct fake *f = to_fake(mig);
+	size_t n, done = 0;
+
+	if (c->off != f->mut_next || c->len > c->total - c->off)
+		return -EIO;
+	if (c->total != FAKE_MUT_LEN)
+		return fake_refuse(why, "", "mutable state of another size");
+	if (c->off < sizeof(f->staged)) {
+		n = min_t(size_t, c->len, sizeof(f->staged) - c->off);
+		memcpy((u8 *)f->staged + c->off, c->data, n);
+		done = n;
+	}
+	memcpy(f->ctx + c->off + done - sizeof(f->regs), c->data + done, c->len - done);
+	f->mut_next += c->len;
+	if (f->mut_next == c->total)
+		memcpy(f->regs, f->staged, sizeof(f->regs));
 	return 0;
 }
 
@@ -97,6 +184,11 @@ static unsigned long fake_dirty_query(struct gpup_mig *mig, unsigned long *bitma
 	bitmap_copy(bitmap, f->dirty, NPAGES);
 	bitmap_zero(f->dirty, NPAGES);
 	return bitmap_weight(bitmap, NPAGES);
+}
+
+static unsigned long fake_dirty_count(struct gpup_mig *mig)
+{
+	return bitmap_weight(to_fake(mig)->dirty, NPAGES);
 }
 
 static unsigned long fake_populated(struct gpup_mig *mig, unsigned long *bitmap)
@@ -141,12 +233,34 @@ static const struct gpup_mig_ops fake_ops = {
 	.restore_mutable = fake_restore_mut,
 	.dirty_start = fake_dirty_start,
 	.dirty_query = fake_dirty_query,
+	.dirty_count = fake_dirty_count,
 	.populated = fake_populated,
 	.vram_read = fake_vram_read,
 	.vram_write = fake_vram_write,
 	.quiesce = fake_quiesce,
 	.unquiesce = fake_unquiesce,
 };
+
+KUNIT_DEFINE_ACTION_WRAPPER(kvfree_action, kvfree, const void *);
+
+/* A zeroed buffer of any size, freed with the test */
+static void *big_zalloc(struct kunit *test, size_t size)
+{
+	void *p = kvzalloc(size, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kvfree_action, p), 0);
+	return p;
+}
+
+/* The context images of a source: a pattern of @seed */
+static void fake_fill_ctx(struct fake *f, u32 seed)
+{
+	size_t i;
+
+	for (i = 0; i < FAKE_MUT_LEN - sizeof(f->regs); i++)
+		f->ctx[i] = seed + i * 31 + (i >> 12);
+}
 
 /* A guest store: data and the dirty bit, as the backend would record it */
 static void fake_store(struct fake *f, unsigned int page, u8 val)
@@ -170,6 +284,7 @@ static struct fake *new_fake(struct kunit *test, u32 profile)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
 	f->vdev.dev = dev;
 	f->profile = profile;
+	f->ctx = big_zalloc(test, FAKE_MUT_LEN - sizeof(f->regs));
 	KUNIT_ASSERT_EQ(test, gpup_mig_init(&f->mig, &f->vdev, &fake_ops, FAKE_VRAM), 0);
 	gpup_mig_open(&f->mig);
 	return f;
@@ -189,8 +304,8 @@ static ssize_t drain(struct file *filp, u8 *buf, size_t *len, size_t cap);
 static void feed_complete_stream(struct kunit *test, struct file *df, u32 profile)
 {
 	struct fake *src = new_fake(test, profile);
-	size_t cap = 2 * FAKE_VRAM, len = 0;
-	u8 *buf = kunit_kzalloc(test, cap, GFP_KERNEL);
+	size_t cap = STREAM_CAP, len = 0;
+	u8 *buf = big_zalloc(test, cap);
 	struct file *sf;
 	loff_t pos = 0;
 
@@ -318,13 +433,36 @@ static ssize_t drain(struct file *filp, u8 *buf, size_t *len, size_t cap)
 	}
 }
 
+/*
+ * Write @len bytes of stream in pieces of sizes that cut records anywhere:
+ * one byte, a few, across a chunk, more than a page.  Returns what was
+ * taken, or the first error.
+ */
+static ssize_t write_pieces(struct file *df, const u8 *buf, size_t len)
+{
+	static const size_t sizes[] = { 1, 7, 4093, 65537, 12, 4096 };
+	size_t done = 0, i = 0;
+	loff_t pos = 0;
+	ssize_t n;
+
+	while (done < len) {
+		size_t piece = min(sizes[i++ % ARRAY_SIZE(sizes)], len - done);
+
+		n = kernel_write(df, buf + done, piece, &pos);
+		if (n <= 0)
+			return n ?: -EIO;
+		done += n;
+	}
+	return done;
+}
+
 static void mig_round_trip_with_precopy(struct kunit *test)
 {
 	struct fake *src = new_fake(test, 7), *dst = new_fake(test, 7);
-	size_t cap = 2 * FAKE_VRAM, len = 0, sent = 0;
-	u8 *buf = kunit_kzalloc(test, cap, GFP_KERNEL);
+	size_t cap = STREAM_CAP, len = 0, sent = 0;
+	u8 *buf = big_zalloc(test, cap);
 	struct file *sf, *df;
-	u64 initial, dirty;
+	u64 initial, dirty, stop_size;
 	loff_t pos = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
@@ -332,28 +470,33 @@ static void mig_round_trip_with_precopy(struct kunit *test)
 	fake_store(src, 2, 0x22);
 	fake_store(src, 40, 0x40);
 	src->regs[2] = 0xfeed;
+	fake_fill_ctx(src, 0xc7);
 
 	sf = gpup_mig_set_state(&src->mig, S(PRE_COPY));
 	df = gpup_mig_set_state(&dst->mig, S(RESUMING));
 	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(sf));
 	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(df));
 
-	/* initial bytes: stream + immutable records, falling as they are read */
+	/*
+	 * initial bytes: the stream record and the immutable state's two
+	 * chunks, falling as they are read
+	 */
 	KUNIT_ASSERT_EQ(test, gpup_mig_precopy_info(sf->private_data, &initial, &dirty), 0);
-	KUNIT_EXPECT_EQ(test, initial, 2 * GPUP_REC_OVERHEAD +
-			sizeof(struct gpup_rec_stream) + sizeof(u32));
+	KUNIT_EXPECT_EQ(test, initial, GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_stream) +
+			2 * (GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_state)) + FAKE_IM_LEN);
 	KUNIT_EXPECT_EQ(test, dirty, 3 * GPUP_MIG_PAGE_SIZE);
 	KUNIT_ASSERT_EQ(test, kernel_read(sf, buf, 5, &pos), 5);
 	len = 5;
 	KUNIT_ASSERT_EQ(test, gpup_mig_precopy_info(sf->private_data, &initial, &dirty), 0);
-	KUNIT_EXPECT_EQ(test, initial, 2 * GPUP_REC_OVERHEAD +
-			sizeof(struct gpup_rec_stream) + sizeof(u32) - 5);
+	KUNIT_EXPECT_EQ(test, initial, GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_stream) +
+			2 * (GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_state)) + FAKE_IM_LEN - 5);
 
-	/* the immutable record reaches the target during pre-copy */
+	/* the immutable state reaches the target during pre-copy */
 	drain(sf, buf, &len, cap);
 	KUNIT_ASSERT_EQ(test, gpup_mig_precopy_info(sf->private_data, &initial, &dirty), 0);
 	KUNIT_EXPECT_EQ(test, initial + dirty, 0);
-	KUNIT_ASSERT_EQ(test, kernel_write(df, buf, len, &pos), len);
+	KUNIT_ASSERT_EQ(test, write_pieces(df, buf, len), len);
+	KUNIT_EXPECT_EQ(test, dst->im_next, FAKE_IM_LEN);
 	sent = len;
 	KUNIT_EXPECT_EQ(test, memcmp(dst->vram, src->vram, FAKE_VRAM), 0);
 
@@ -363,18 +506,24 @@ static void mig_round_trip_with_precopy(struct kunit *test)
 	KUNIT_EXPECT_GE(test, dirty, (u64)GPUP_MIG_PAGE_SIZE);
 	drain(sf, buf, &len, cap);
 
-	/* stop: P2P quiesces, STOP_COPY sends the rest and ends for good */
+	/*
+	 * stop: P2P quiesces, STOP_COPY sends the rest and ends for good.
+	 * What the stream still carries is exactly the data size reported.
+	 */
 	KUNIT_EXPECT_NULL(test, gpup_mig_set_state(&src->mig, S(STOP_COPY)));
 	KUNIT_EXPECT_TRUE(test, src->quiesced);
 	fake_store(src, 50, 0x50);	/* the last store before the stop */
-	drain(sf, buf, &len, cap);
+	stop_size = gpup_mig_data_size(&src->mig);
+	KUNIT_EXPECT_EQ(test, (u64)drain(sf, buf, &len, cap), stop_size);
 	KUNIT_EXPECT_EQ(test, kernel_read(sf, buf + len, 100, &pos), 0);
-	KUNIT_ASSERT_EQ(test, kernel_write(df, buf + sent, len - sent, &pos), len - sent);
+	KUNIT_ASSERT_EQ(test, write_pieces(df, buf + sent, len - sent), len - sent);
 
 	KUNIT_EXPECT_NULL(test, gpup_mig_set_state(&dst->mig, S(STOP)));
 	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&dst->mig), S(STOP));
 	KUNIT_EXPECT_EQ(test, memcmp(dst->vram, src->vram, FAKE_VRAM), 0);
 	KUNIT_EXPECT_EQ(test, dst->regs[2], 0xfeed);
+	KUNIT_EXPECT_EQ(test, dst->mut_next, FAKE_MUT_LEN);
+	KUNIT_EXPECT_EQ(test, memcmp(dst->ctx, src->ctx, FAKE_MUT_LEN - sizeof(src->regs)), 0);
 	KUNIT_EXPECT_GE(test, src->mig.stats.rounds, 2);
 	fput(sf);
 	fput(df);
@@ -382,22 +531,30 @@ static void mig_round_trip_with_precopy(struct kunit *test)
 	gpup_mig_close(&dst->mig);
 }
 
+/* @src's whole stream from STOP_COPY into @buf, @dst RESUMING for it */
+static void stop_copy_stream(struct kunit *test, struct fake *src, struct fake *dst,
+			     struct file **sf, struct file **df, u8 *buf, size_t *len,
+			     size_t cap)
+{
+	KUNIT_EXPECT_NULL(test, gpup_mig_set_state(&src->mig, S(STOP)));
+	*sf = gpup_mig_set_state(&src->mig, S(STOP_COPY));
+	*df = gpup_mig_set_state(&dst->mig, S(RESUMING));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(*sf));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(*df));
+	drain(*sf, buf, len, cap);
+}
+
 static void mig_incompatible_refused_before_vram(struct kunit *test)
 {
 	struct fake *src = new_fake(test, 7), *dst = new_fake(test, 8);
-	size_t cap = 2 * FAKE_VRAM, len = 0;
-	u8 *buf = kunit_kzalloc(test, cap, GFP_KERNEL);
+	size_t cap = STREAM_CAP, len = 0;
+	u8 *buf = big_zalloc(test, cap);
 	struct file *sf, *df, *res;
 	loff_t pos = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	fake_store(src, 3, 0x33);
-	KUNIT_EXPECT_NULL(test, gpup_mig_set_state(&src->mig, S(STOP)));
-	sf = gpup_mig_set_state(&src->mig, S(STOP_COPY));
-	df = gpup_mig_set_state(&dst->mig, S(RESUMING));
-	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(sf));
-	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(df));
-	drain(sf, buf, &len, cap);
+	stop_copy_stream(test, src, dst, &sf, &df, buf, &len, cap);
 	KUNIT_EXPECT_EQ(test, kernel_write(df, buf, len, &pos), -EINVAL);
 	KUNIT_EXPECT_EQ(test, dst->vram_writes, 0);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(dst->mig.last_error, "profile"));
@@ -416,6 +573,87 @@ static void mig_incompatible_refused_before_vram(struct kunit *test)
 	fput(df);
 	gpup_mig_close(&src->mig);
 	gpup_mig_close(&dst->mig);
+}
+
+/*
+ * A source whose mutable state the target cannot take: every chunk says
+ * another total (re-sealed, so the stream itself is sound).  The target
+ * refuses at the first chunk, names it, and never goes back to RUNNING
+ * with half a state.
+ */
+static void mig_mutable_state_refused(struct kunit *test)
+{
+	struct fake *src = new_fake(test, 7), *dst = new_fake(test, 7);
+	size_t cap = STREAM_CAP, len = 0, off, rlen, chunks = 0;
+	u8 *buf = big_zalloc(test, cap);
+	struct file *sf, *df;
+	loff_t pos = 0;
+
+	stop_copy_stream(test, src, dst, &sf, &df, buf, &len, cap);
+	for (off = 0; off < len; off += GPUP_REC_OVERHEAD + rlen) {
+		struct gpup_rec_hdr *h = (void *)(buf + off);
+		u8 *payload = buf + off + sizeof(*h);
+
+		rlen = le32_to_cpu(h->length);
+		if (le16_to_cpu(h->type) != GPUP_REC_MUTABLE)
+			continue;
+		put_unaligned_le64(FAKE_MUT_LEN + 1, payload + 8);
+		put_unaligned_le32(~gpup_stream_crc(GPUP_CRC_SEED, buf + off,
+						    sizeof(*h) + rlen),
+				   payload + rlen);
+		chunks++;
+	}
+	KUNIT_EXPECT_EQ(test, chunks, DIV_ROUND_UP(FAKE_MUT_LEN, GPUP_REC_STATE_CHUNK_MAX));
+	KUNIT_EXPECT_EQ(test, kernel_write(df, buf, len, &pos), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(dst->mig.last_error, "mutable state refused"));
+	KUNIT_EXPECT_EQ(test, dst->mut_next, 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(gpup_mig_set_state(&dst->mig, S(STOP))), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&dst->mig), S(ERROR));
+	fput(sf);
+	fput(df);
+	gpup_mig_close(&src->mig);
+	gpup_mig_close(&dst->mig);
+}
+
+/* Read the whole rest of the stream: its bytes must be what was reported */
+static void expect_data_size_exact(struct kunit *test, struct fake *f, struct file *sf,
+				   u8 *buf, size_t cap)
+{
+	u64 size = gpup_mig_data_size(&f->mig);
+	size_t len = 0;
+
+	KUNIT_EXPECT_EQ(test, (u64)drain(sf, buf, &len, cap), size);
+}
+
+/*
+ * MIG_DATA_SIZE in STOP_COPY is exactly what read() still returns: a
+ * stream stopped from the start (round 0 and its pages, both states), and
+ * one whose pre-copy sent everything before the stop (the tail alone).
+ */
+static void mig_data_size_is_exact(struct kunit *test)
+{
+	struct fake *f = new_fake(test, 3);
+	size_t cap = STREAM_CAP, len = 0;
+	u8 *buf = big_zalloc(test, cap);
+	struct file *sf;
+
+	fake_store(f, 4, 0x44);
+	fake_store(f, 9, 0x99);
+	KUNIT_ASSERT_NULL(test, gpup_mig_set_state(&f->mig, S(STOP)));
+	sf = gpup_mig_set_state(&f->mig, S(STOP_COPY));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(sf));
+	expect_data_size_exact(test, f, sf, buf, cap);
+	fput(sf);
+	KUNIT_ASSERT_NULL(test, gpup_mig_set_state(&f->mig, S(STOP)));
+	KUNIT_ASSERT_NULL(test, gpup_mig_set_state(&f->mig, S(RUNNING)));
+
+	sf = gpup_mig_set_state(&f->mig, S(PRE_COPY));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(sf));
+	drain(sf, buf, &len, cap);
+	KUNIT_ASSERT_NULL(test, gpup_mig_set_state(&f->mig, S(STOP_COPY)));
+	expect_data_size_exact(test, f, sf, buf, cap);
+	fput(sf);
+	gpup_mig_close(&f->mig);
 }
 
 static void mig_reset_while_state_locked_is_deferred(struct kunit *test)
@@ -446,8 +684,8 @@ static void mig_reset_while_state_locked_is_deferred(struct kunit *test)
 static void mig_reset_cuts_a_complete_stream(struct kunit *test)
 {
 	struct fake *src = new_fake(test, 1), *dst = new_fake(test, 1);
-	size_t cap = 2 * FAKE_VRAM, len = 0;
-	u8 *buf = kunit_kzalloc(test, cap, GFP_KERNEL);
+	size_t cap = STREAM_CAP, len = 0;
+	u8 *buf = big_zalloc(test, cap);
 	struct file *sf, *df, *res;
 	loff_t pos = 0;
 
@@ -499,8 +737,8 @@ static void mig_stream_born_during_reset_is_disabled(struct kunit *test)
 static void mig_stats_follow_the_stream(struct kunit *test)
 {
 	struct fake *f = new_fake(test, 1);
-	size_t cap = 2 * FAKE_VRAM, len = 0;
-	u8 *buf = kunit_kzalloc(test, cap, GFP_KERNEL);
+	size_t cap = STREAM_CAP, len = 0;
+	u8 *buf = big_zalloc(test, cap);
 	struct file *sf;
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
@@ -533,6 +771,8 @@ static struct kunit_case gpup_mig_cases[] = {
 	KUNIT_CASE_PARAM(mig_transition_matrix, arc_gen_params),
 	KUNIT_CASE(mig_round_trip_with_precopy),
 	KUNIT_CASE(mig_incompatible_refused_before_vram),
+	KUNIT_CASE(mig_mutable_state_refused),
+	KUNIT_CASE(mig_data_size_is_exact),
 	KUNIT_CASE(mig_reset_while_state_locked_is_deferred),
 	KUNIT_CASE(mig_reset_cuts_a_complete_stream),
 	KUNIT_CASE(mig_stream_born_during_reset_is_disabled),

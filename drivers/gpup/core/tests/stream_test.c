@@ -7,14 +7,19 @@
 #include "../stream.h"
 
 #define VRAM_SIZE	(16 * GPUP_MIG_PAGE_SIZE)
-#define STREAM_MAX	(3 * GPUP_MIG_PAGE_SIZE)
+#define STREAM_MAX	(8 * GPUP_MIG_PAGE_SIZE)
+#define STATE_MAX	(3 * GPUP_MIG_PAGE_SIZE)
+#define IM_LEN		40
+#define MUT_LEN		336
 
 struct sink {
 	u8 vram[VRAM_SIZE];
+	u8 im[STATE_MAX], mut[STATE_MAX];	/* the states, reassembled */
+	u64 im_len, mut_len;
 	u16 types[16];
 	unsigned int nrec;
 	unsigned int vram_calls;
-	int reject_type;	/* record() refuses this type */
+	int reject_type;	/* record() and state() refuse this type */
 };
 
 static int sink_record(void *ctx, u16 type, const void *payload, u32 len)
@@ -23,6 +28,23 @@ static int sink_record(void *ctx, u16 type, const void *payload, u32 len)
 
 	if (s->nrec < ARRAY_SIZE(s->types))
 		s->types[s->nrec++] = type;
+	return type == s->reject_type ? -EINVAL : 0;
+}
+
+static int sink_state(void *ctx, u16 type, u64 off, u64 total, const void *data,
+		      u32 len)
+{
+	struct sink *s = ctx;
+	u8 *dst = type == GPUP_REC_IMMUTABLE ? s->im : s->mut;
+	u64 *got = type == GPUP_REC_IMMUTABLE ? &s->im_len : &s->mut_len;
+
+	/* a state's first chunk names it once */
+	if (!off && s->nrec < ARRAY_SIZE(s->types))
+		s->types[s->nrec++] = type;
+	if (off != *got || total > STATE_MAX || len > total - off)
+		return -EIO;	/* the parser must never let this happen */
+	memcpy(dst + off, data, len);
+	*got += len;
 	return type == s->reject_type ? -EINVAL : 0;
 }
 
@@ -39,6 +61,7 @@ static int sink_vram(void *ctx, u64 off, const void *data, u32 len)
 
 static const struct gpup_parser_ops sink_ops = {
 	.record = sink_record,
+	.state = sink_state,
 	.vram = sink_vram,
 };
 
@@ -46,7 +69,7 @@ struct stream {
 	u8 *buf;
 	size_t len;
 	u64 records;
-	size_t rec_off[8];	/* where each record starts */
+	size_t rec_off[1024];	/* where each record starts */
 };
 
 static void put_rec(struct stream *st, u16 type, u16 flags, const void *p, u32 len)
@@ -55,18 +78,48 @@ static void put_rec(struct stream *st, u16 type, u16 flags, const void *p, u32 l
 	st->len += gpup_rec_encode(st->buf + st->len, type, flags, p, len);
 }
 
-/* STREAM, IMMUTABLE, ROUND, VRAM (one page at page 3), MUTABLE, END */
-static struct stream *build(struct kunit *test, u16 major, u64 vram_page)
+/* Device state @data of @len bytes, in chunks of @chunk bytes */
+static void put_state(struct stream *st, u16 type, const u8 *data, size_t len,
+		      size_t chunk)
+{
+	u8 rec[GPUP_REC_SMALL_MAX];
+	struct gpup_rec_state *h = (void *)rec;
+	size_t off, n;
+
+	for (off = 0; off < len; off += n) {
+		n = min(chunk, len - off);
+		h->offset = cpu_to_le64(off);
+		h->total = cpu_to_le64(len);
+		memcpy(rec + sizeof(*h), data + off, n);
+		put_rec(st, type, GPUP_REC_F_MANDATORY, rec, sizeof(*h) + n);
+	}
+}
+
+/* A state of @len bytes that differ from each other's neighbours */
+static u8 *state_bytes(struct kunit *test, size_t len, u8 seed)
+{
+	u8 *b = kunit_kmalloc(test, len, GFP_KERNEL);
+	size_t i;
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	for (i = 0; i < len; i++)
+		b[i] = seed + i * 7 + (i >> 8);
+	return b;
+}
+
+/*
+ * STREAM, IMMUTABLE, ROUND, VRAM (one page at @vram_page), MUTABLE, END,
+ * the two states of @im_len and @mut_len bytes in chunks of @chunk.
+ */
+static struct stream *build_chunked(struct kunit *test, u16 major, u64 vram_page,
+				    size_t im_len, size_t mut_len, size_t chunk)
 {
 	struct stream *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
 	struct gpup_rec_stream s = {
 		.magic = cpu_to_le64(GPUP_MIG_MAGIC), .major = cpu_to_le16(major),
 		.minor = cpu_to_le16(7),
 	};
-	/* device state is opaque to the core: any bytes of any layout */
-	__le32 im[10] = { [1] = cpu_to_le32(2) };
 	struct gpup_rec_round round = {};
-	__le32 mut[84] = { [17] = cpu_to_le32(5) };
 	struct gpup_rec_end end;
 	u8 *vram;
 	struct gpup_rec_vram *v;
@@ -83,14 +136,22 @@ static struct stream *build(struct kunit *test, u16 major, u64 vram_page)
 	memset(vram + sizeof(*v), 0x5a, GPUP_MIG_PAGE_SIZE);
 
 	put_rec(st, GPUP_REC_STREAM, GPUP_REC_F_MANDATORY, &s, sizeof(s));
-	put_rec(st, GPUP_REC_IMMUTABLE, GPUP_REC_F_MANDATORY, &im, sizeof(im));
+	/* device state is opaque to the core: any bytes of any layout */
+	put_state(st, GPUP_REC_IMMUTABLE, state_bytes(test, im_len, 1), im_len, chunk);
 	put_rec(st, GPUP_REC_ROUND, 0, &round, sizeof(round));
 	put_rec(st, GPUP_REC_VRAM, GPUP_REC_F_MANDATORY, vram, vlen);
-	put_rec(st, GPUP_REC_MUTABLE, GPUP_REC_F_MANDATORY, &mut, sizeof(mut));
+	put_state(st, GPUP_REC_MUTABLE, state_bytes(test, mut_len, 2), mut_len, chunk);
 	end.records = cpu_to_le64(st->records);
 	end.bytes = cpu_to_le64(st->len);
 	put_rec(st, GPUP_REC_END, GPUP_REC_F_MANDATORY, &end, sizeof(end));
 	return st;
+}
+
+/* Each state in one record: records 0-5 are STREAM ... END */
+static struct stream *build(struct kunit *test, u16 major, u64 vram_page)
+{
+	return build_chunked(test, major, vram_page, IM_LEN, MUT_LEN,
+			     GPUP_REC_STATE_CHUNK_MAX);
 }
 
 static struct sink *new_sink(struct kunit *test, struct gpup_parser **p)
@@ -330,6 +391,132 @@ static void stream_device_rejection_stops_it(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, gpup_parser_done(p));
 }
 
+/* Two chunks of the immutable state and four of the mutable one */
+#define CH_IM_LEN	(GPUP_REC_STATE_CHUNK_MAX + 100)
+#define CH_MUT_LEN	(3 * GPUP_REC_STATE_CHUNK_MAX + 7)
+#define CH_VRAM		4	/* the VRAM record */
+#define CH_MUT		5	/* the first mutable chunk */
+#define CH_END		9
+
+static struct stream *build_ch(struct kunit *test)
+{
+	return build_chunked(test, GPUP_MIG_VERSION_MAJOR, 3, CH_IM_LEN, CH_MUT_LEN,
+			     GPUP_REC_STATE_CHUNK_MAX);
+}
+
+/* Chunks of any size reach the user in order and add up to the states */
+static void stream_state_chunks(struct kunit *test)
+{
+	static const size_t chunks[] = { 1, 7, 4000, GPUP_REC_STATE_CHUNK_MAX };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(chunks); i++) {
+		bool tiny = chunks[i] < 100;
+		size_t len = tiny ? 300 : CH_MUT_LEN;
+		struct stream *st = build_chunked(test, GPUP_MIG_VERSION_MAJOR, 3,
+						  tiny ? 200 : CH_IM_LEN, len, chunks[i]);
+		struct gpup_parser *p;
+		struct sink *s = new_sink(test, &p);
+
+		KUNIT_ASSERT_EQ_MSG(test, gpup_parser_feed(p, st->buf, st->len), 0,
+				    "chunk %zu: %s", chunks[i], p->error);
+		KUNIT_EXPECT_TRUE(test, gpup_parser_done(p));
+		KUNIT_EXPECT_EQ(test, s->mut_len, len);
+		KUNIT_EXPECT_EQ(test, memcmp(s->mut, state_bytes(test, len, 2), len), 0);
+		KUNIT_EXPECT_EQ(test, memcmp(s->im, state_bytes(test, s->im_len, 1),
+					     s->im_len), 0);
+		/* each state named once, in place */
+		KUNIT_EXPECT_EQ(test, s->nrec, 5);
+		KUNIT_EXPECT_EQ(test, s->types[1], GPUP_REC_IMMUTABLE);
+		KUNIT_EXPECT_EQ(test, s->types[3], GPUP_REC_MUTABLE);
+	}
+}
+
+/* Rewrite the offset and total of the chunk that is record @rec */
+static void set_chunk(struct stream *st, unsigned int rec, u64 off, u64 total)
+{
+	u8 *h = st->buf + st->rec_off[rec] + sizeof(struct gpup_rec_hdr);
+
+	put_unaligned_le64(off, h);
+	put_unaligned_le64(total, h + 8);
+	fix_crc(st, st->rec_off[rec]);
+}
+
+/* Move record @from to the place of record @to (@to < @from) */
+static void move_rec(struct kunit *test, struct stream *st, unsigned int from,
+		     unsigned int to)
+{
+	size_t start = st->rec_off[from];
+	size_t len = (from + 1 < st->records ? st->rec_off[from + 1] : st->len) - start;
+	size_t dst = st->rec_off[to];
+	u8 *rec = kunit_kmalloc(test, len, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, rec);
+	memcpy(rec, st->buf + start, len);
+	memmove(st->buf + dst + len, st->buf + dst, start - dst);
+	memcpy(st->buf + dst, rec, len);
+}
+
+static void stream_state_chunk_rules(struct kunit *test)
+{
+	struct stream *st;
+	struct gpup_parser *p;
+	struct sink *s;
+
+	st = build_ch(test);
+	set_chunk(st, 2, GPUP_REC_STATE_CHUNK_MAX - 1, CH_IM_LEN);
+	expect_refused(test, st, "out of order");
+
+	st = build_ch(test);
+	set_chunk(st, 1, 8, CH_IM_LEN);
+	expect_refused(test, st, "does not start at offset 0");
+
+	st = build_ch(test);
+	set_chunk(st, CH_MUT + 1, GPUP_REC_STATE_CHUNK_MAX, CH_MUT_LEN + 1);
+	expect_refused(test, st, "total changed");
+
+	/* a last chunk longer than what its total leaves */
+	st = build_ch(test);
+	set_chunk(st, 1, 0, 10);
+	expect_refused(test, st, "past its total");
+
+	/* a total the chunks never reach: nothing else may follow */
+	st = build_ch(test);
+	set_chunk(st, 1, 0, CH_IM_LEN + 1);
+	set_chunk(st, 2, GPUP_REC_STATE_CHUNK_MAX, CH_IM_LEN + 1);
+	expect_refused(test, st, "inside the immutable state");
+
+	/* VRAM between two chunks of the immutable state */
+	st = build_ch(test);
+	move_rec(test, st, CH_VRAM, 2);
+	expect_refused(test, st, "inside the immutable state");
+
+	/* END while the mutable state is under way */
+	st = build_ch(test);
+	move_rec(test, st, CH_END, CH_MUT + 2);
+	expect_refused(test, st, "inside the mutable state");
+
+	/* a second mutable state after the first is complete */
+	st = build_ch(test);
+	memcpy(st->buf + st->rec_off[CH_END], st->buf + st->rec_off[CH_MUT],
+	       st->rec_off[CH_MUT + 1] - st->rec_off[CH_MUT]);
+	expect_refused(test, st, "second mutable state");
+
+	/* a chunk of the immutable state after it is complete */
+	st = build_ch(test);
+	memcpy(st->buf + st->rec_off[4], st->buf + st->rec_off[1],
+	       st->rec_off[2] - st->rec_off[1]);
+	expect_refused(test, st, "immutable record out of place");
+
+	/* nothing reaches the device after a refused chunk */
+	st = build_ch(test);
+	s = new_sink(test, &p);
+	s->reject_type = GPUP_REC_IMMUTABLE;
+	KUNIT_EXPECT_EQ(test, gpup_parser_feed(p, st->buf, st->len), -EINVAL);
+	KUNIT_EXPECT_EQ(test, s->im_len, GPUP_REC_STATE_CHUNK_MAX);
+	KUNIT_EXPECT_EQ(test, s->vram_calls, 0);
+}
+
 static struct kunit_case gpup_stream_cases[] = {
 	KUNIT_CASE(stream_round_trip),
 	KUNIT_CASE(stream_any_segmentation),
@@ -343,6 +530,8 @@ static struct kunit_case gpup_stream_cases[] = {
 	KUNIT_CASE(stream_unknown_records),
 	KUNIT_CASE(stream_rejects_out_of_order),
 	KUNIT_CASE(stream_device_rejection_stops_it),
+	KUNIT_CASE(stream_state_chunks),
+	KUNIT_CASE(stream_state_chunk_rules),
 	{}
 };
 

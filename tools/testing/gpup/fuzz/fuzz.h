@@ -24,6 +24,16 @@ int gpup_fuzz_one_input(const u8 *data, size_t size);
 size_t gpup_fuzz_mutate(u8 *data, size_t size, size_t max_size);
 size_t gpup_fuzz_mutator(u8 *data, size_t size, size_t max_size, unsigned int seed);
 
+/*
+ * parser_fuzz.c's device refuses a mutable state that opens with
+ * GPUP_FUZZ_BAD_STATE, a ROUND record of that round, and VRAM data with
+ * GPUP_FUZZ_BAD_DATA at VRAM byte GPUP_FUZZ_BAD_BYTE (seeds of gen_seeds.c
+ * have each)
+ */
+#define GPUP_FUZZ_BAD_STATE	0x2b1e75e1U
+#define GPUP_FUZZ_BAD_DATA	0xee
+#define GPUP_FUZZ_BAD_BYTE	1
+
 /* Stop the run: libFuzzer and replay.c both report an abort */
 #define gpup_fuzz_check(cond, ...)					\
 	do {								\

@@ -6,9 +6,11 @@
  * Each input is inspected as a file, in text or JSON and with or without
  * --rounds (chosen from the input's bytes).  The exit code must agree
  * with the kernel's parser fed the same bytes, with the VRAM size taken
- * from the stream's own IMMUTABLE record as inspect takes it; JSON output
- * must be one well-formed document that says the same; text output must
- * end with the verdict, and a refusal must say where.
+ * from the stream's own immutable state as inspect takes it (once complete,
+ * and only if it has the size of gpup_sim's); JSON output must be one
+ * well-formed document that says the same; text output must end with the
+ * verdict, and a refusal must say where.  A stream accepted shows each
+ * chunk of device state once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +19,27 @@
 #include "fuzz.h"
 #include "gpupctl.h"
 
+struct ref {
+	struct gpup_parser p;
+	struct gpup_sim_immutable im;	/* the immutable state, if gpup_sim's size */
+	u64 chunks;			/* of device state */
+};
+
 static int on_record(void *ctx, u16 type, const void *payload, u32 len)
 {
-	struct gpup_parser *p = ctx;
-	const struct gpup_sim_immutable *im = payload;
+	return 0;
+}
 
-	if (type == GPUP_REC_IMMUTABLE && len >= sizeof(*im))
-		p->vram_size = le64_to_cpu(im->vram_size);
+static int on_state(void *ctx, u16 type, u64 off, u64 total, const void *data, u32 len)
+{
+	struct ref *r = ctx;
+
+	r->chunks++;
+	if (type != GPUP_REC_IMMUTABLE || total != sizeof(r->im))
+		return 0;
+	memcpy((u8 *)&r->im + off, data, len);
+	if (off + len == total)
+		r->p.vram_size = le64_to_cpu(r->im.vram_size);
 	return 0;
 }
 
@@ -34,16 +50,27 @@ static int on_vram(void *ctx, u64 off, const void *data, u32 len)
 
 static const struct gpup_parser_ops ops = {
 	.record = on_record,
+	.state = on_state,
 	.vram = on_vram,
 };
 
 /* The parser's verdict: a complete stream with nothing after it */
-static bool parser_accepts(const u8 *data, size_t size)
+static bool parser_accepts(struct ref *r, const u8 *data, size_t size)
 {
-	static struct gpup_parser p;
+	r->chunks = 0;
+	gpup_parser_init(&r->p, &ops, r, UINT64_MAX);
+	return !gpup_parser_feed(&r->p, data, size) && gpup_parser_done(&r->p);
+}
 
-	gpup_parser_init(&p, &ops, &p, UINT64_MAX);
-	return !gpup_parser_feed(&p, data, size) && gpup_parser_done(&p);
+static u64 count(const char *s, const char *what)
+{
+	u64 n = 0;
+
+	while ((s = strstr(s, what))) {
+		n++;
+		s++;
+	}
+	return n;
 }
 
 /* What inspect printed says what its exit code says */
@@ -66,6 +93,7 @@ static void check_output(const struct gpup_inspect_opts *o, int rc, const char *
 
 int gpup_fuzz_one_input(const u8 *data, size_t size)
 {
+	static struct ref r;
 	struct gpup_inspect_opts o;
 	struct gpup_fuzz_rng rng;
 	size_t outlen, errlen;
@@ -93,12 +121,16 @@ int gpup_fuzz_one_input(const u8 *data, size_t size)
 	fclose(fo);
 	fclose(fe);
 	check_output(&o, rc, out, outlen, err);
-	free(out);
-	free(err);
 
-	accepts = size && parser_accepts(data, size);
+	accepts = size && parser_accepts(&r, data, size);
 	gpup_fuzz_check(rc == (accepts ? GPUP_EXIT_OK : GPUP_EXIT_ERROR),
 			"inspect exits %d, the parser %s the stream", rc,
 			accepts ? "accepts" : "refuses");
+	/* nothing else inspect prints has these words */
+	gpup_fuzz_check(!accepts || count(out, o.json ? "\"state\": {" : " chunk 0x") == r.chunks,
+			"%llu chunks of device state, not each shown once",
+			(unsigned long long)r.chunks);
+	free(out);
+	free(err);
 	return 0;
 }

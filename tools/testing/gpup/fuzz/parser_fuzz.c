@@ -6,8 +6,9 @@
  * input, and (a small one) a byte at a time, and checked against a
  * reference: a second, whole-buffer reading of the format as
  * Documentation/gpup/migration.rst specifies it.  The parses must end
- * alike (verdict, reason, records and bytes counted, records handed over,
- * VRAM written), the parser must accept exactly the streams the reference
+ * alike (verdict, reason, records and bytes counted, records and chunks of
+ * device state handed over, VRAM written), the parser must accept exactly
+ * the streams the reference
  * accepts, and it must refuse a bad one at the byte where the reference
  * does: in the piece that holds that byte, never earlier or later.
  */
@@ -20,13 +21,14 @@
 #define REF_MAX_LEN	(sizeof(struct gpup_rec_vram) + \
 			 GPUP_REC_VRAM_MAX_PAGES * GPUP_MIG_PAGE_SIZE)
 /*
- * The device refuses a MUTABLE record that opens with DEV_BAD_STATE (32
- * bits, which the fuzzer's comparison tracing can find), and VRAM data
- * that has DEV_BAD_DATA at DEV_BAD_BYTE, having written the bytes before.
+ * The device refuses a mutable state whose first chunk opens with
+ * DEV_BAD_STATE (32 bits, which the fuzzer's comparison tracing can find),
+ * a ROUND record of round DEV_BAD_STATE, and VRAM data that has
+ * DEV_BAD_DATA at DEV_BAD_BYTE, having written the bytes before.
  */
-#define DEV_BAD_STATE	0x2b1e75e1U
-#define DEV_BAD_DATA	0xee
-#define DEV_BAD_BYTE	1
+#define DEV_BAD_STATE	GPUP_FUZZ_BAD_STATE
+#define DEV_BAD_DATA	GPUP_FUZZ_BAD_DATA
+#define DEV_BAD_BYTE	GPUP_FUZZ_BAD_BYTE
 /* Inputs up to this size are also parsed a byte at a time */
 #define BYTEWISE_MAX	1024
 
@@ -35,7 +37,9 @@ struct parse {
 	const u8 *in;			/* the stream being parsed */
 	int ret;
 	size_t fail_lo, fail_hi;	/* the piece that failed the stream */
-	u32 rec_crc;			/* of the records handed over */
+	u32 rec_crc;			/* of the records and chunks handed over */
+	u16 st_type;			/* the state being handed over, 0 if none */
+	u64 st_next, st_total;		/* where its next chunk starts; its size */
 	u64 vram_next;			/* where the last VRAM data ended */
 	size_t vram_lo, vram_hi;	/* the bytes written */
 	u8 vram[VRAM_SIZE];
@@ -57,13 +61,46 @@ static int on_record(void *ctx, u16 type, const void *payload, u32 len)
 {
 	struct parse *r = ctx;
 
-	gpup_fuzz_check(len <= GPUP_REC_SMALL_MAX && type != GPUP_REC_VRAM,
+	gpup_fuzz_check(len <= GPUP_REC_SMALL_MAX && type != GPUP_REC_VRAM &&
+			type != GPUP_REC_IMMUTABLE && type != GPUP_REC_MUTABLE,
 			"record type %u of %u bytes handed over", type, len);
+	gpup_fuzz_check(!r->st_type, "record type %u inside a device state", type);
 	check_encode(r, type, payload, len);
 	r->rec_crc = crc32c(r->rec_crc, &type, sizeof(type));
 	r->rec_crc = crc32c(r->rec_crc, &len, sizeof(len));
 	r->rec_crc = crc32c(r->rec_crc, payload, len);
-	if (type == GPUP_REC_MUTABLE && len >= 4 && get_unaligned_le32(payload) == DEV_BAD_STATE)
+	if (type == GPUP_REC_ROUND && get_unaligned_le32(payload) == DEV_BAD_STATE)
+		return -EPERM;
+	return 0;
+}
+
+/* A chunk comes in its state's order, and the chunks add up to the state */
+static int on_state(void *ctx, u16 type, u64 off, u64 total, const void *data, u32 len)
+{
+	static u8 pl[GPUP_REC_SMALL_MAX] __aligned(8);
+	struct gpup_rec_state *h = (void *)pl;
+	struct parse *r = ctx;
+
+	gpup_fuzz_check((type == GPUP_REC_IMMUTABLE || type == GPUP_REC_MUTABLE) &&
+			len && len <= GPUP_REC_STATE_CHUNK_MAX && off <= total &&
+			len <= total - off,
+			"chunk type %u at %llu, %u bytes of %llu handed over", type,
+			(unsigned long long)off, len, (unsigned long long)total);
+	gpup_fuzz_check(r->st_type ? type == r->st_type && off == r->st_next &&
+			total == r->st_total : !off,
+			"chunk type %u at %llu of %llu after type %u up to %llu of %llu", type,
+			(unsigned long long)off, (unsigned long long)total, r->st_type,
+			(unsigned long long)r->st_next, (unsigned long long)r->st_total);
+	h->offset = cpu_to_le64(off);
+	h->total = cpu_to_le64(total);
+	memcpy(pl + sizeof(*h), data, len);
+	check_encode(r, type, pl, sizeof(*h) + len);
+	r->st_type = off + len < total ? type : 0;
+	r->st_next = off + len;
+	r->st_total = total;
+	r->rec_crc = crc32c(r->rec_crc, pl, sizeof(*h) + len);
+	if (type == GPUP_REC_MUTABLE && !off && len >= 4 &&
+	    get_unaligned_le32(data) == DEV_BAD_STATE)
 		return -EPERM;
 	return 0;
 }
@@ -73,6 +110,7 @@ static int on_vram(void *ctx, u64 off, const void *data, u32 len)
 	struct parse *r = ctx;
 	int ret = 0;
 
+	gpup_fuzz_check(!r->st_type, "VRAM data inside a device state");
 	gpup_fuzz_check(len && off <= VRAM_SIZE && len <= VRAM_SIZE - off,
 			"VRAM data at 0x%llx, %u bytes, outside the VRAM",
 			(unsigned long long)off, len);
@@ -96,6 +134,7 @@ static int on_vram(void *ctx, u64 off, const void *data, u32 len)
 
 static const struct gpup_parser_ops ops = {
 	.record = on_record,
+	.state = on_state,
 	.vram = on_vram,
 };
 
@@ -110,6 +149,9 @@ static void parse_init(struct parse *r)
 	r->fail_lo = 0;
 	r->fail_hi = 0;
 	r->rec_crc = 0;
+	r->st_type = 0;
+	r->st_next = 0;
+	r->st_total = 0;
 	gpup_parser_init(&r->p, &ops, r, VRAM_SIZE);
 }
 
@@ -163,11 +205,14 @@ struct ref {
 	size_t fail_at;		/* the byte that fails the stream */
 	bool failed, done;
 	u64 records, bytes;
+	u16 state;		/* the device state under way, 0 if none */
+	u64 state_got, state_total;
 };
 
+/* A chunk of device state is its offset and total, then at least a byte */
 static u32 ref_min_len(u16 type)
 {
-	static const u32 min[] = { 0, 16, 1, 16 + GPUP_MIG_PAGE_SIZE, 8, 1, 16 };
+	static const u32 min[] = { 0, 16, 17, 16 + GPUP_MIG_PAGE_SIZE, 8, 17, 16 };
 
 	return type < ARRAY_SIZE(min) ? min[type] : 0;
 }
@@ -191,11 +236,14 @@ static bool ref_in_place(u16 type, u32 seen)
 	}
 }
 
-static bool ref_header_ok(u16 type, u16 flags, u32 len, u32 seen)
+static bool ref_header_ok(u16 type, u16 flags, u32 len, u32 seen, u16 state)
 {
 	u32 min = ref_min_len(type);
 
 	if (!(seen & 1 << GPUP_REC_STREAM) && type != GPUP_REC_STREAM)
+		return false;
+	/* nothing between two chunks of a state */
+	if (state && type != state)
 		return false;
 	if (!min)
 		return !(flags & GPUP_REC_F_MANDATORY) && len <= REF_MAX_LEN &&
@@ -255,11 +303,37 @@ static bool ref_payload_ok(u16 type, const u8 *pl, u32 len, const struct ref *f)
 	case GPUP_REC_END:
 		return ref_le64(pl) == f->records &&
 		       ref_le64(pl + 8) == f->bytes;
-	case GPUP_REC_MUTABLE:
-		return len < 4 || get_unaligned_le32(pl) != DEV_BAD_STATE;
+	case GPUP_REC_ROUND:
+		return get_unaligned_le32(pl) != DEV_BAD_STATE;
 	default:
 		return true;
 	}
+}
+
+/*
+ * A chunk of device state, its CRC good: in its place in the state, and
+ * what the device takes.  The state counts as seen once complete.
+ */
+static bool ref_chunk_ok(struct ref *f, u16 type, const u8 *pl, u32 len, u32 *seen)
+{
+	u64 off = ref_le64(pl), total = ref_le64(pl + 8), n = len - 16;
+
+	if (!f->state) {
+		f->state = type;
+		f->state_got = 0;
+		f->state_total = total;
+	}
+	if (off != f->state_got || total != f->state_total || n > total - off)
+		return false;
+	if (type == GPUP_REC_MUTABLE && !off && n >= 4 &&
+	    get_unaligned_le32(pl + 16) == DEV_BAD_STATE)
+		return false;
+	f->state_got += n;
+	if (f->state_got == total) {
+		*seen |= 1 << type;
+		f->state = 0;
+	}
+	return true;
 }
 
 /* One record at @off; false when the stream failed or the data ran out */
@@ -276,7 +350,7 @@ static bool ref_record(struct ref *f, const u8 *d, size_t size, size_t *off, u32
 	type = d[o] | d[o + 1] << 8;
 	flags = d[o + 2] | d[o + 3] << 8;
 	len = get_unaligned_le32(d + o + 4);
-	if (!ref_header_ok(type, flags, len, *seen))
+	if (!ref_header_ok(type, flags, len, *seen, f->state))
 		return ref_fail(f, o + 7);
 	if (type == GPUP_REC_VRAM) {
 		if (left < 8 + 16)
@@ -293,8 +367,12 @@ static bool ref_record(struct ref *f, const u8 *d, size_t size, size_t *off, u32
 		return ref_fail(f, o + 8 + len + 3);
 	if (ref_min_len(type) && !ref_payload_ok(type, d + o + 8, len, f))
 		return ref_fail(f, o + 8 + len + 3);
-	if (ref_min_len(type))
+	if (type == GPUP_REC_IMMUTABLE || type == GPUP_REC_MUTABLE) {
+		if (!ref_chunk_ok(f, type, d + o + 8, len, seen))
+			return ref_fail(f, o + 8 + len + 3);
+	} else if (ref_min_len(type)) {
 		*seen |= 1 << type;
+	}
 	f->records++;
 	f->bytes += GPUP_REC_OVERHEAD + len;
 	*off = o + GPUP_REC_OVERHEAD + len;
@@ -320,7 +398,8 @@ static void compare(const struct parse *a, const struct parse *b, const struct r
 			"one piece: %d (%s), pieces: %d (%s)", a->ret, p->error ?: "-",
 			b->ret, q->error ?: "-");
 	gpup_fuzz_check(p->records == q->records && p->bytes == q->bytes &&
-			p->seen == q->seen && a->rec_crc == b->rec_crc,
+			p->seen == q->seen && a->rec_crc == b->rec_crc &&
+			p->state_type == q->state_type && p->state_off == q->state_off,
 			"one piece and pieces counted different records");
 	gpup_fuzz_check(a->vram_lo == b->vram_lo && a->vram_hi == b->vram_hi &&
 			(a->vram_hi <= a->vram_lo ||

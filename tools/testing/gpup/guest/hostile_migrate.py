@@ -297,6 +297,10 @@ def set_caps(*vms):
 def capture(src, dst):
     """Migrate src to dst through a relay; returns (query-migrate, the stream sent)."""
     set_caps(src, dst)
+    # what is captured is the stream, not its downtime: a 2 s limit lets a
+    # loaded machine's low bandwidth estimate still switch over with the
+    # VF's mutable state (512 KiB of engine contexts for a medium VF) to send
+    src.qmp.cmd("migrate-set-parameters", **{"downtime-limit": 2000})
     inbound, relay = f"{WORK}/{dst.name}.in", f"{WORK}/{dst.name}.relay"
     for path in (inbound, relay):
         if os.path.exists(path):

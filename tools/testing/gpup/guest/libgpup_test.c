@@ -165,9 +165,20 @@ static int on_record(void *ctx, u16 type, const void *payload, u32 len)
 	if (ps->records < ARRAY_SIZE(ps->types))
 		ps->types[ps->records] = type;
 	ps->records++;
+	return 0;
+}
+
+/* A chunk of device state: the immutable one is gathered */
+static int on_state(void *ctx, u16 type, u64 off, u64 total, const void *data, u32 len)
+{
+	struct parsed *ps = ctx;
+
+	on_record(ctx, type, data, len);
 	if (type == GPUP_REC_IMMUTABLE) {
-		ps->im_len = len;
-		memcpy(&ps->im, payload, len < sizeof(ps->im) ? len : sizeof(ps->im));
+		ps->im_len = total;
+		if (off < sizeof(ps->im))
+			memcpy((uint8_t *)&ps->im + off, data,
+			       len < sizeof(ps->im) - off ? len : sizeof(ps->im) - off);
 	}
 	return 0;
 }
@@ -177,7 +188,11 @@ static int on_vram(void *ctx, u64 off, const void *data, u32 len)
 	return -EIO;	/* a head carries no VRAM */
 }
 
-static const struct gpup_parser_ops parse_ops = { on_record, on_vram };
+static const struct gpup_parser_ops parse_ops = {
+	.record = on_record,
+	.state = on_state,
+	.vram = on_vram,
+};
 
 static bool head_is(struct gpup_dev *d, uint32_t profile)
 {
@@ -203,7 +218,7 @@ static bool head_is(struct gpup_dev *d, uint32_t profile)
 		     le32toh(ps.im.profile) == profile &&
 		     le64toh(ps.im.vram_size) == d->vram_size &&
 		     le32toh(ps.im.page_size) == GPUP_MIG_PAGE_SIZE,
-		     "immutable record: %u bytes, profile %u, VRAM %llu", ps.im_len,
+		     "immutable state: %u bytes, profile %u, VRAM %llu", ps.im_len,
 		     le32toh(ps.im.profile), (unsigned long long)le64toh(ps.im.vram_size));
 }
 

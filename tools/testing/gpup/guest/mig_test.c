@@ -180,7 +180,24 @@ static const uint32_t compared_regs[] = {
 	GPUP_REG_FENCE_COUNT, GPUP_REG_CMD_COUNT,
 };
 
-/* Both stopped: VRAM, registers and config space must be the same */
+/*
+ * The engines' context images, part of the mutable state: equal, and not
+ * the empty ones of a fresh VF when the source has run commands.
+ */
+static bool same_contexts(struct gpup_dev *a, struct gpup_dev *b)
+{
+	char ca[64] = "", cb[64] = "", e0[128] = "";
+
+	gpup_debugfs_str(a->uuid, "contexts", "checksum", ca, sizeof(ca));
+	gpup_debugfs_str(b->uuid, "contexts", "checksum", cb, sizeof(cb));
+	gpup_debugfs_str(a->uuid, "contexts", "engine0", e0, sizeof(e0));
+	if (!CHECK(ca[0] && !strcmp(ca, cb), "context images %s vs %s", ca, cb))
+		return false;
+	return CHECK(gpup_rd(a, GPUP_REG_CMD_COUNT) == 0 || !strstr(e0, "commands=0 "),
+		     "commands ran, engine 0's context is empty: %s", e0);
+}
+
+/* Both stopped: VRAM, registers, config space and contexts must be the same */
 static bool same_device_state(struct gpup_dev *a, struct gpup_dev *b)
 {
 	uint8_t ca[256], cb[256];
@@ -198,7 +215,9 @@ static bool same_device_state(struct gpup_dev *a, struct gpup_dev *b)
 	}
 	gpup_cfg_rd(a, 0, ca, sizeof(ca));
 	gpup_cfg_rd(b, 0, cb, sizeof(cb));
-	return CHECK(!memcmp(ca, cb, sizeof(ca)), "config space differs");
+	if (!CHECK(!memcmp(ca, cb, sizeof(ca)), "config space differs"))
+		return false;
+	return same_contexts(a, b);
 }
 
 /* Known content, some registers set, a fence done */
@@ -635,13 +654,14 @@ static int resume_stream(struct gpup_dev *dst, const char *s, long len)
  * halts on it instead of spinning.
  */
 /*
- * The stream with one 32-bit field of the mutable record at @field_off set
+ * The stream with one 32-bit field of the mutable state at @field_off set
  * to @val is refused, naming @field; the record is left as it was.
  */
 static bool refused_for(char *s, long len, long off, size_t field_off, uint32_t val,
 			const char *field)
 {
-	uint32_t *p = (uint32_t *)(s + off + sizeof(struct gpup_rec_hdr) + field_off);
+	uint32_t *p = (uint32_t *)(s + off + sizeof(struct gpup_rec_hdr) +
+				   sizeof(struct gpup_rec_state) + field_off);
 	uint32_t old = *p;
 	char got[64] = "";
 	int ret;
@@ -674,7 +694,8 @@ static void test_hostile_mutable_state(void)
 	off = find_record(s, len, GPUP_REC_MUTABLE);
 	if (!CHECK(off > 0, "no mutable record"))
 		return;
-	m = (void *)(s + off + sizeof(struct gpup_rec_hdr));
+	/* the first chunk of the mutable state starts with the registers */
+	m = (void *)(s + off + sizeof(struct gpup_rec_hdr) + sizeof(struct gpup_rec_state));
 
 	m->irq_flags = htole32(0x80);
 	reseal(s + off);

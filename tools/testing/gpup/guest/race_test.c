@@ -28,7 +28,8 @@
 
 #define PAGES		512		/* 2 MiB of VRAM in use */
 #define PAGE		4096
-#define STREAM_CAP	(PAGES * PAGE + 256 * 1024)
+/* the pages, their records and a medium VF's mutable state (512 KiB) */
+#define STREAM_CAP	(PAGES * PAGE + 2 * 1024 * 1024)
 
 static char uuid_a[40], uuid_b[40];
 static struct gpup_dev A, B;		/* medium, medium */
@@ -112,6 +113,8 @@ static long capture(struct gpup_dev *d)
 		len += n;
 	if (n < 0)
 		len = -errno;
+	else if (len == STREAM_CAP)
+		len = -EFBIG;	/* a full buffer is not the stream's end */
 	close(fd);
 	ret = gpup_mig_set_state(d, VFIO_DEVICE_STATE_RUNNING);
 	return ret < -1 ? ret : len;
@@ -358,6 +361,10 @@ static void save(struct gpup_dev *d, struct saver *s)
 	}
 	__atomic_store_n(&s->k->data_fd, fd, __ATOMIC_RELEASE);
 	for (;;) {
+		if (s->len == STREAM_CAP) {
+			s->err = EFBIG;	/* a full buffer is not the stream's end */
+			break;
+		}
 		n = read(fd, stream + s->len, STREAM_CAP - s->len);
 		if (n > 0) {
 			s->len += n;
