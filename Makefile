@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Out-of-tree build of the gpup modules against an installed kernel's
-# headers:  make [KDIR=...]  /  make install  /  make lint
+# headers:  make [KDIR=...]  /  make install  /  make lint  /  make nlgen
 # The test and demo entry points live in tools/testing/gpup/.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -33,8 +33,15 @@ install: modules
 clean:
 	$(MAKE) $(KBUILD_OPTS) clean
 
+# The netlink code generated from Documentation/netlink/specs/gpup.yaml,
+# written again with the kernel's generator (kernel tree in the cache)
+nlgen:
+	tools/testing/gpup/gpup-nlgen
+
 # gpup_compat.h is the one header that may test the kernel's version, and
-# its initializer macros expand to nothing where a member does not exist
+# its initializer macros expand to nothing where a member does not exist.
+# The generated netlink files pass checkpatch as they come; they are
+# checked against a fresh generation from the spec.
 lint:
 	$(CHECKPATCH) --strict --no-tree --quiet --show-types \
 		--ignore FILE_PATH_CHANGES \
@@ -52,6 +59,7 @@ lint:
 		git grep -q "^ \* $$sym() - " -- drivers || \
 			{ echo "$$sym: exported without kernel-doc"; exit 1; }; \
 	done
+	tools/testing/gpup/gpup-nlgen --check
 
 check:
 	tools/testing/gpup/gpup-check
@@ -59,4 +67,4 @@ check:
 demo:
 	tools/testing/gpup/gpup-demo
 
-.PHONY: all modules vf modules-strict install clean lint check demo
+.PHONY: all modules vf modules-strict install clean nlgen lint check demo

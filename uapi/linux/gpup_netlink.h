@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
-/*
- * gpup: the generic netlink family that manages GPU-P VFs and reports
- * their migrations.  Documentation/netlink/specs/gpup.yaml is the
- * specification; every name and value here follows it.
- */
+/* Do not edit directly, auto-generated from: */
+/*	Documentation/netlink/specs/gpup.yaml */
+/* YNL-GEN uapi header */
+
 #ifndef _UAPI_LINUX_GPUP_NETLINK_H
 #define _UAPI_LINUX_GPUP_NETLINK_H
 
@@ -12,7 +11,19 @@
 
 #define GPUP_NAME_MAX_LEN	63
 
-/* The values of enum vfio_device_mig_state */
+/**
+ * enum gpup_mig_state - VFIO migration state of a VF, with the values of enum
+ *   vfio_device_mig_state.
+ * @GPUP_MIG_STATE_ERROR: A transition failed; the VF needs a reset.
+ * @GPUP_MIG_STATE_STOP: Stopped, its state neither read nor written.
+ * @GPUP_MIG_STATE_RUNNING: Running normally.
+ * @GPUP_MIG_STATE_STOP_COPY: Stopped, its state read by a saving stream.
+ * @GPUP_MIG_STATE_RESUMING: Stopped, its state written by a resuming stream.
+ * @GPUP_MIG_STATE_RUNNING_P2P: Running, starting no peer-to-peer DMA.
+ * @GPUP_MIG_STATE_PRE_COPY: Running, its state already read by a saving
+ *   stream.
+ * @GPUP_MIG_STATE_PRE_COPY_P2P: As pre-copy, starting no peer-to-peer DMA.
+ */
 enum gpup_mig_state {
 	GPUP_MIG_STATE_ERROR,
 	GPUP_MIG_STATE_STOP,
@@ -24,6 +35,16 @@ enum gpup_mig_state {
 	GPUP_MIG_STATE_PRE_COPY_P2P,
 };
 
+/**
+ * enum gpup_engine_state - What the VF's command engine is doing.
+ * @GPUP_ENGINE_STATE_IDLE: Enabled with nothing to do, or disabled by the
+ *   guest.
+ * @GPUP_ENGINE_STATE_BUSY: Commands are pending.
+ * @GPUP_ENGINE_STATE_HALTED: Stopped on a bad command until the guest resets
+ *   it.
+ * @GPUP_ENGINE_STATE_QUIESCED: Held by migration (a state other than running
+ *   or pre-copy).
+ */
 enum gpup_engine_state {
 	GPUP_ENGINE_STATE_IDLE,
 	GPUP_ENGINE_STATE_BUSY,
@@ -31,11 +52,26 @@ enum gpup_engine_state {
 	GPUP_ENGINE_STATE_QUIESCED,
 };
 
+/**
+ * enum gpup_mig_dir - Which end of a migration a stream was.
+ * @GPUP_MIG_DIR_SAVE: The source end, the VF's state read out.
+ * @GPUP_MIG_DIR_RESUME: The target end, a state written into the VF.
+ */
 enum gpup_mig_dir {
 	GPUP_MIG_DIR_SAVE,
 	GPUP_MIG_DIR_RESUME,
 };
 
+/**
+ * enum gpup_mig_result - How a migration stream ended.
+ * @GPUP_MIG_RESULT_OK: The whole stream was read (source) or loaded and
+ *   checked (target).
+ * @GPUP_MIG_RESULT_FAILED: The target refused the stream (error and
+ *   error-field say why) or the stream broke off; the VF needs a reset before
+ *   it is used again.
+ * @GPUP_MIG_RESULT_CANCELLED: The stream was abandoned before its end, the VF
+ *   running on.
+ */
 enum gpup_mig_result {
 	GPUP_MIG_RESULT_OK,
 	GPUP_MIG_RESULT_FAILED,
@@ -110,6 +146,6 @@ enum {
 	GPUP_CMD_MAX = (__GPUP_CMD_MAX - 1)
 };
 
-#define GPUP_MCGRP_MIG		"mig"
+#define GPUP_MCGRP_MIG	"mig"
 
 #endif /* _UAPI_LINUX_GPUP_NETLINK_H */

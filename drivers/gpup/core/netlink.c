@@ -2,9 +2,13 @@
 /*
  * gpup migration core: the "gpup" generic netlink family.
  *
- * Documentation/netlink/specs/gpup.yaml is the specification: the
- * policies below accept exactly the request attributes it lists for each
- * operation, with its checks.  Reading needs no privilege; vf-clear-stats
+ * Documentation/netlink/specs/gpup.yaml is the specification.  The
+ * family, its policies (exactly the request attributes the spec lists for
+ * each operation, with its checks) and its table of operations are the
+ * kernel's netlink generator's output from it, in gpup_nl_gen.c; the
+ * handlers here are declared in gpup_nl_gen.h.  tools/testing/gpup/gpup-nlgen
+ * regenerates both.  Operations run in parallel: gpup_registry_lock
+ * serialises what must be.  Reading needs no privilege; vf-clear-stats
  * needs CAP_NET_ADMIN.  Every migration state change, progress report and
  * stream result goes to the "mig" multicast group.
  *
@@ -17,16 +21,7 @@
 
 #include "gpup_compat.h"
 #include "gpup_nl.h"
-
-enum gpup_nl_groups {
-	GPUP_NLGRP_MIG,
-};
-
-static const struct genl_multicast_group gpup_nl_mcgrps[] = {
-	[GPUP_NLGRP_MIG] = { .name = GPUP_MCGRP_MIG, },
-};
-
-static struct genl_family gpup_nl_family;
+#include "gpup_nl_gen.h"
 
 /* Where a dump goes on in its next message */
 struct gpup_nl_dump_ctx {
@@ -72,7 +67,7 @@ static int gpup_nl_parent_fill(struct sk_buff *skb, struct gpup_parent *parent,
 	return 0;
 }
 
-static int gpup_nl_parent_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+int gpup_nl_parent_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct gpup_nl_dump_ctx *ctx = gpup_nl_dump_ctx(cb);
 	struct gpup_parent *parent;
@@ -134,7 +129,7 @@ static int gpup_nl_profiles_of(struct sk_buff *skb, struct gpup_parent *parent,
 	return 0;
 }
 
-static int gpup_nl_profile_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+int gpup_nl_profile_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	u32 only = gpup_nl_dump_parent_filter(cb, GPUP_A_PROFILE_PARENT_ID);
 	struct gpup_nl_dump_ctx *ctx = gpup_nl_dump_ctx(cb);
@@ -277,7 +272,7 @@ static struct gpup_mig *gpup_nl_find_vf(struct genl_info *info)
 	return mig;
 }
 
-static int gpup_nl_vf_get_doit(struct sk_buff *skb, struct genl_info *info)
+int gpup_nl_vf_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct gpup_mig *mig;
 	struct sk_buff *rsp;
@@ -297,7 +292,7 @@ static int gpup_nl_vf_get_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(rsp, info);
 }
 
-static int gpup_nl_vf_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+int gpup_nl_vf_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	u32 only = gpup_nl_dump_parent_filter(cb, GPUP_A_VF_PARENT_ID);
 	struct gpup_nl_dump_ctx *ctx = gpup_nl_dump_ctx(cb);
@@ -316,7 +311,7 @@ static int gpup_nl_vf_get_dumpit(struct sk_buff *skb, struct netlink_callback *c
 	return err == -EMSGSIZE && skb->len ? skb->len : err;
 }
 
-static int gpup_nl_vf_clear_stats_doit(struct sk_buff *skb, struct genl_info *info)
+int gpup_nl_vf_clear_stats_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct gpup_mig *mig;
 	int err = 0;
@@ -334,69 +329,6 @@ out:
 	mutex_unlock(&gpup_registry_lock);
 	return err;
 }
-
-/* Policies: exactly the request attributes of the spec, with its checks */
-
-static const struct nla_policy gpup_nl_profile_dump_policy[GPUP_A_PROFILE_PARENT_ID + 1] = {
-	[GPUP_A_PROFILE_PARENT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-};
-
-static const struct nla_policy gpup_nl_vf_do_policy[GPUP_A_VF_NAME + 1] = {
-	[GPUP_A_VF_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-	[GPUP_A_VF_NAME] = { .type = NLA_NUL_STRING, .len = GPUP_NAME_MAX_LEN, },
-};
-
-static const struct nla_policy gpup_nl_vf_dump_policy[GPUP_A_VF_PARENT_ID + 1] = {
-	[GPUP_A_VF_PARENT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-};
-
-static const struct genl_split_ops gpup_nl_ops[] = {
-	{
-		.cmd = GPUP_CMD_PARENT_GET,
-		.dumpit = gpup_nl_parent_get_dumpit,
-		.flags = GENL_CMD_CAP_DUMP,
-	},
-	{
-		.cmd = GPUP_CMD_PROFILE_GET,
-		.dumpit = gpup_nl_profile_get_dumpit,
-		.policy = gpup_nl_profile_dump_policy,
-		.maxattr = GPUP_A_PROFILE_PARENT_ID,
-		.flags = GENL_CMD_CAP_DUMP,
-	},
-	{
-		.cmd = GPUP_CMD_VF_GET,
-		.doit = gpup_nl_vf_get_doit,
-		.policy = gpup_nl_vf_do_policy,
-		.maxattr = GPUP_A_VF_NAME,
-		.flags = GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd = GPUP_CMD_VF_GET,
-		.dumpit = gpup_nl_vf_get_dumpit,
-		.policy = gpup_nl_vf_dump_policy,
-		.maxattr = GPUP_A_VF_PARENT_ID,
-		.flags = GENL_CMD_CAP_DUMP,
-	},
-	{
-		.cmd = GPUP_CMD_VF_CLEAR_STATS,
-		.doit = gpup_nl_vf_clear_stats_doit,
-		.policy = gpup_nl_vf_do_policy,
-		.maxattr = GPUP_A_VF_NAME,
-		.flags = GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
-	},
-};
-
-static struct genl_family gpup_nl_family __ro_after_init = {
-	.name = GPUP_FAMILY_NAME,
-	.version = GPUP_FAMILY_VERSION,
-	.netnsok = false,	/* the devices are not per namespace */
-	.parallel_ops = true,	/* gpup_registry_lock serialises what must be */
-	.module = THIS_MODULE,
-	.split_ops = gpup_nl_ops,
-	.n_split_ops = ARRAY_SIZE(gpup_nl_ops),
-	.mcgrps = gpup_nl_mcgrps,
-	.n_mcgrps = ARRAY_SIZE(gpup_nl_mcgrps),
-};
 
 /* Notifications */
 
@@ -487,6 +419,13 @@ void gpup_nl_done(struct gpup_mig *mig, enum gpup_mig_dir dir,
 
 int gpup_nl_init(void)
 {
+	/*
+	 * The generator makes every family it writes usable from any network
+	 * namespace.  This one lives in the initial namespace only, as the
+	 * devices are not per namespace (and its reports go there alone):
+	 * said here, while the family is still writable (module init).
+	 */
+	gpup_nl_family.netnsok = false;
 	return genl_register_family(&gpup_nl_family);
 }
 
