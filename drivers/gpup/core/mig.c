@@ -554,13 +554,21 @@ EXPORT_SYMBOL_GPL(gpup_mig_show);
 
 static int __init gpup_core_init(void)
 {
-	gpup_crc_init();
-	return gpup_nl_init();
+	int ret;
+
+	ret = gpup_crc_init();
+	if (ret)
+		return ret;
+	ret = gpup_nl_init();
+	if (ret)
+		gpup_crc_exit();
+	return ret;
 }
 
 static void __exit gpup_core_exit(void)
 {
 	gpup_nl_exit();
+	gpup_crc_exit();
 }
 
 module_init(gpup_core_init);
