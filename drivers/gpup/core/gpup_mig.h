@@ -289,12 +289,12 @@ __printf(3, 4) void gpup_mig_set_error(struct gpup_mig *mig, const char *field,
 				       const char *fmt, ...);
 bool gpup_mig_file_claim_report(struct gpup_mig_file *migf);
 
-/* crc.c: CRC-32C through tables, fused with the copy to the user */
-void gpup_crc_init(void);
+/* crc.c: crc32c(), and the copy to the user that sums what it copies */
+int gpup_crc_init(void);
+void gpup_crc_exit(void);
 u32 gpup_crc(u32 crc, const void *buf, size_t len);
 int gpup_crc_copy_to_user(void __user *dst, const void *src, size_t len, u32 *crc);
 #if IS_ENABLED(CONFIG_GPUP_KUNIT_TEST)
-int gpup_crc_use_insn(bool on);
 struct file *mig_set_state_locked(struct gpup_mig *mig,
 				  enum vfio_device_mig_state new_state);
 #endif

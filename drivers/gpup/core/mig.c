@@ -232,21 +232,26 @@ static void mig_new_stream(struct gpup_mig *mig)
 	spin_unlock(&mig->info_lock);
 }
 
-static struct file *mig_start_saving(struct gpup_mig *mig, bool stopped)
+/*
+ * A new stream, saving (@save; @stopped: from STOP) or resuming: the
+ * backend prepares, then its data file is made and published.  A failed
+ * prepare() fails the arc with the backend's own error, either way.
+ */
+static struct file *mig_start_stream(struct gpup_mig *mig, bool save, bool stopped)
 {
 	struct gpup_mig_file *migf;
 	int ret;
 
 	mig_new_stream(mig);
-	ret = mig->ops->prepare(mig, true);
+	ret = mig->ops->prepare(mig, save);
 	if (ret)
 		return ERR_PTR(ret);
-	migf = gpup_mig_save_file(mig, stopped);
+	migf = save ? gpup_mig_save_file(mig, stopped) : gpup_mig_resume_file(mig);
 	if (IS_ERR(migf)) {
 		mig->ops->end(mig);
 		return ERR_CAST(migf);
 	}
-	mig_publish(mig, &mig->saving, migf);
+	mig_publish(mig, save ? &mig->saving : &mig->resuming, migf);
 	return gpup_mig_file_get(migf);
 }
 
@@ -280,50 +285,59 @@ static struct file *mig_end_resuming(struct gpup_mig *mig)
 	return ERR_PTR(-EINVAL);
 }
 
-/* One arc of the state machine, as vfio_mig_get_next_state() walks them */
-static struct file *mig_step(struct gpup_mig *mig, enum vfio_device_mig_state next)
+/*
+ * One arc of the state machine: each arc vfio_mig_get_next_state() can give
+ * a device with STOP_COPY, P2P and PRE_COPY, from the state the device is
+ * in.  The caller quiesces the engine before the arc and resumes it after,
+ * as the states say.  Returns the new data file, NULL, or an ERR_PTR().
+ */
+static struct file *mig_step(struct gpup_mig *mig, enum vfio_device_mig_state new)
 {
 	enum vfio_device_mig_state cur = mig->state;
-	struct gpup_mig_file *migf;
 
-	switch (next) {
-	case VFIO_DEVICE_STATE_RUNNING:
-	case VFIO_DEVICE_STATE_RUNNING_P2P:
-		if (cur == VFIO_DEVICE_STATE_PRE_COPY ||
-		    cur == VFIO_DEVICE_STATE_PRE_COPY_P2P)
-			mig_end_saving(mig);	/* precopy abandoned */
+	/* the engine's arcs: nothing to do here */
+	if ((cur == VFIO_DEVICE_STATE_RUNNING && new == VFIO_DEVICE_STATE_RUNNING_P2P) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P && new == VFIO_DEVICE_STATE_RUNNING) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P && new == VFIO_DEVICE_STATE_STOP) ||
+	    (cur == VFIO_DEVICE_STATE_STOP && new == VFIO_DEVICE_STATE_RUNNING_P2P) ||
+	    (cur == VFIO_DEVICE_STATE_PRE_COPY && new == VFIO_DEVICE_STATE_PRE_COPY_P2P) ||
+	    (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P && new == VFIO_DEVICE_STATE_PRE_COPY))
 		return NULL;
-	case VFIO_DEVICE_STATE_STOP:
-		if (cur == VFIO_DEVICE_STATE_STOP_COPY)
-			mig_end_saving(mig);
-		if (cur == VFIO_DEVICE_STATE_RESUMING)
-			return mig_end_resuming(mig);
+
+	if ((cur == VFIO_DEVICE_STATE_RUNNING && new == VFIO_DEVICE_STATE_PRE_COPY) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P && new == VFIO_DEVICE_STATE_PRE_COPY_P2P))
+		return mig_start_stream(mig, true, false);
+
+	/* pre-copy abandoned */
+	if ((cur == VFIO_DEVICE_STATE_PRE_COPY && new == VFIO_DEVICE_STATE_RUNNING) ||
+	    (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P && new == VFIO_DEVICE_STATE_RUNNING_P2P)) {
+		mig_end_saving(mig);
 		return NULL;
-	case VFIO_DEVICE_STATE_PRE_COPY:
-	case VFIO_DEVICE_STATE_PRE_COPY_P2P:
-		if (cur == VFIO_DEVICE_STATE_RUNNING ||
-		    cur == VFIO_DEVICE_STATE_RUNNING_P2P)
-			return mig_start_saving(mig, false);
-		return NULL;	/* between the two pre-copy states */
-	case VFIO_DEVICE_STATE_STOP_COPY:
-		if (cur == VFIO_DEVICE_STATE_STOP)
-			return mig_start_saving(mig, true);
-		gpup_mig_file_stop(mig->saving);	/* from PRE_COPY_P2P */
-		return NULL;
-	case VFIO_DEVICE_STATE_RESUMING:
-		mig_new_stream(mig);
-		if (mig->ops->prepare(mig, false))
-			return ERR_PTR(-EIO);
-		migf = gpup_mig_resume_file(mig);
-		if (IS_ERR(migf)) {
-			mig->ops->end(mig);
-			return ERR_CAST(migf);
-		}
-		mig_publish(mig, &mig->resuming, migf);
-		return gpup_mig_file_get(migf);
-	default:
-		return ERR_PTR(-EINVAL);
 	}
+
+	/* the same stream goes on, to its end */
+	if (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P && new == VFIO_DEVICE_STATE_STOP_COPY) {
+		gpup_mig_file_stop(mig->saving);
+		return NULL;
+	}
+
+	if (cur == VFIO_DEVICE_STATE_STOP && new == VFIO_DEVICE_STATE_STOP_COPY)
+		return mig_start_stream(mig, true, true);
+
+	if (cur == VFIO_DEVICE_STATE_STOP_COPY && new == VFIO_DEVICE_STATE_STOP) {
+		mig_end_saving(mig);
+		return NULL;
+	}
+
+	if (cur == VFIO_DEVICE_STATE_STOP && new == VFIO_DEVICE_STATE_RESUMING)
+		return mig_start_stream(mig, false, false);
+
+	if (cur == VFIO_DEVICE_STATE_RESUMING && new == VFIO_DEVICE_STATE_STOP)
+		return mig_end_resuming(mig);
+
+	/* vfio_mig_get_next_state() gives no other arc */
+	WARN_ON(true);
+	return ERR_PTR(-EINVAL);
 }
 
 VISIBLE_IF_KUNIT
@@ -613,13 +627,21 @@ EXPORT_SYMBOL_GPL(gpup_mig_show);
 
 static int __init gpup_core_init(void)
 {
-	gpup_crc_init();
-	return gpup_nl_init();
+	int ret;
+
+	ret = gpup_crc_init();
+	if (ret)
+		return ret;
+	ret = gpup_nl_init();
+	if (ret)
+		gpup_crc_exit();
+	return ret;
 }
 
 static void __exit gpup_core_exit(void)
 {
 	gpup_nl_exit();
+	gpup_crc_exit();
 }
 
 module_init(gpup_core_init);

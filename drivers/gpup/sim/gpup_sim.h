@@ -29,12 +29,6 @@
 
 struct dentry;
 
-/* VFIO region offsets: region index in the top bits, as vfio-pci does */
-#define GPUP_OFFSET_SHIFT	40
-#define GPUP_OFFSET_TO_INDEX(off)	((off) >> GPUP_OFFSET_SHIFT)
-#define GPUP_INDEX_TO_OFFSET(idx)	((u64)(idx) << GPUP_OFFSET_SHIFT)
-#define GPUP_OFFSET_MASK	(GPUP_INDEX_TO_OFFSET(1) - 1)
-
 /* A partition profile: what one mdev type hands to a VF */
 struct gpup_profile {
 	enum gpup_profile_id id;

@@ -42,7 +42,7 @@ static int gpup_vf_init(struct vfio_device *vdev)
 	if (ret)
 		goto err_ctx;
 	gpup_vram_set_mapping(&vf->vram, vdev->inode->i_mapping,
-			      GPUP_INDEX_TO_OFFSET(VFIO_PCI_BAR2_REGION_INDEX));
+			      VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_BAR2_REGION_INDEX));
 
 	ret = gpup_mig_init(&vf->mig, vdev, &gpup_sim_mig_ops, vf->profile->vram_size);
 	if (ret)
@@ -239,8 +239,8 @@ static ssize_t gpup_vf_rw(struct vfio_device *vdev, char __user *buf,
 			  size_t count, loff_t *ppos, bool write)
 {
 	struct gpup_vf *vf = vdev_to_vf(vdev);
-	unsigned int index = GPUP_OFFSET_TO_INDEX(*ppos);
-	loff_t pos = *ppos & GPUP_OFFSET_MASK;
+	unsigned int index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
+	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
 	ssize_t ret;
 
 	switch (index) {
@@ -277,7 +277,7 @@ static int gpup_vf_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 {
 	struct gpup_vf *vf = vdev_to_vf(vdev);
 
-	if (GPUP_OFFSET_TO_INDEX((u64)vma->vm_pgoff << PAGE_SHIFT) !=
+	if (VFIO_PCI_OFFSET_TO_INDEX((u64)vma->vm_pgoff << PAGE_SHIFT) !=
 	    VFIO_PCI_BAR2_REGION_INDEX)
 		return -EINVAL;
 	return gpup_vram_mmap(&vf->vram, vma);
@@ -306,7 +306,7 @@ static int gpup_vf_region_info(struct vfio_device *vdev, struct vfio_region_info
 	if (info->index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
 
-	info->offset = GPUP_INDEX_TO_OFFSET(info->index);
+	info->offset = VFIO_PCI_INDEX_TO_OFFSET(info->index);
 	info->size = gpup_region_size(vf, info->index);
 	info->flags = 0;
 	info->cap_offset = 0;

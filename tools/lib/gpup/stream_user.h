@@ -45,7 +45,13 @@ static inline void put_unaligned_le32(u32 v, void *p)
 
 #define min_t(type, a, b)	({ type __a = (a); type __b = (b); __a < __b ? __a : __b; })
 #define fallthrough		__attribute__((__fallthrough__))
-/* __aligned() and EXPORT_SYMBOL_GPL() come from the compiler's command line */
+
+/* The kernel's annotations, for stream.c and the programs built with it */
+#define __aligned(x)		__attribute__((__aligned__(x)))
+#define __printf(a, b)		__attribute__((__format__(printf, a, b)))
+#define __noreturn		__attribute__((__noreturn__))
+/* Nothing to export: user space links stream.c into each program */
+#define EXPORT_SYMBOL_GPL(sym)
 
 /* CRC32C (Castagnoli), raw update: no inversion in or out */
 u32 crc32c(u32 crc, const void *buf, size_t len);

@@ -47,6 +47,8 @@ struct fake {
 	bool quiesced;
 	unsigned int vram_writes;
 	unsigned int state_calls;
+	int prepare_err;	/* what prepare() answers */
+	unsigned int ends;	/* end() calls */
 };
 
 static struct fake *to_fake(struct gpup_mig *mig)
@@ -60,11 +62,12 @@ static int fake_prepare(struct gpup_mig *mig, bool source)
 
 	f->im_next = 0;
 	f->mut_next = 0;
-	return 0;
+	return f->prepare_err;
 }
 
 static void fake_end(struct gpup_mig *mig)
 {
+	to_fake(mig)->ends++;
 }
 
 /* The immutable state, byte @i: a manifest with the profile inside */
@@ -767,6 +770,40 @@ static void mig_stats_follow_the_stream(struct kunit *test)
 	gpup_mig_close(&f->mig);
 }
 
+/*
+ * A backend that cannot prepare fails the arc with its own error, saving
+ * or resuming alike: the state stays, no file comes, no end() follows.
+ */
+static void mig_prepare_error_passed_on(struct kunit *test)
+{
+	struct fake *f = new_fake(test, 1);
+	struct file *res;
+
+	f->prepare_err = -EBUSY;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(gpup_mig_set_state(&f->mig, S(PRE_COPY))), -EBUSY);
+	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&f->mig), S(RUNNING));
+	KUNIT_EXPECT_FALSE(test, f->quiesced);
+
+	KUNIT_ASSERT_NULL(test, gpup_mig_set_state(&f->mig, S(STOP)));
+	f->prepare_err = -ENOSPC;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(gpup_mig_set_state(&f->mig, S(STOP_COPY))), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&f->mig), S(STOP));
+	f->prepare_err = -EAGAIN;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(gpup_mig_set_state(&f->mig, S(RESUMING))), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&f->mig), S(STOP));
+	KUNIT_EXPECT_NULL(test, f->mig.saving);
+	KUNIT_EXPECT_NULL(test, f->mig.resuming);
+	KUNIT_EXPECT_EQ(test, f->ends, 0);
+
+	/* once the backend can, the same arc starts the stream */
+	f->prepare_err = 0;
+	res = gpup_mig_set_state(&f->mig, S(RESUMING));
+	KUNIT_EXPECT_FALSE(test, IS_ERR_OR_NULL(res));
+	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&f->mig), S(RESUMING));
+	put_res(IS_ERR(res) ? NULL : res);
+	gpup_mig_close(&f->mig);
+}
+
 static struct kunit_case gpup_mig_cases[] = {
 	KUNIT_CASE_PARAM(mig_transition_matrix, arc_gen_params),
 	KUNIT_CASE(mig_round_trip_with_precopy),
@@ -777,6 +814,7 @@ static struct kunit_case gpup_mig_cases[] = {
 	KUNIT_CASE(mig_reset_cuts_a_complete_stream),
 	KUNIT_CASE(mig_stream_born_during_reset_is_disabled),
 	KUNIT_CASE(mig_stats_follow_the_stream),
+	KUNIT_CASE(mig_prepare_error_passed_on),
 	{}
 };
 
