@@ -165,9 +165,12 @@ def hop(c, ctx, dst_uuid, name, caps=(), params=None, cancel_after=None, what=No
     # a VM keeps its parameters too: each hop starts from the same ones
     params = {"downtime-limit": 300, "max-bandwidth": 1 << 30, **(params or {})}
     # a guest that dirties its working set faster than pre-copy sends it
-    # never meets a tight limit: relax it after a minute, as operators do
+    # never meets a tight limit: relax it to 2 s after a minute, as
+    # operators do; a limit already that loose stays (a lower one would
+    # change what the hop is about, e.g. a stop with the engine busy)
+    relax = not cancel_after and params["downtime-limit"] < 2000
     info = migrate(src, dst, caps=caps, params=params, cancel_after=cancel_after,
-                   relax_after=None if cancel_after else 60)
+                   relax_after=60 if relax else None)
     if info.get("status") == "completed":
         # the stall shows in the guest's first reports from the target
         deadline = time.time() + 120
