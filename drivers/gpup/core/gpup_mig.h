@@ -186,7 +186,7 @@ struct gpup_mig {
 	bool quiesced;
 	struct gpup_mig_file *saving;
 	struct gpup_mig_file *resuming;
-	spinlock_t reset_lock;		/* protects deferred_reset */
+	spinlock_t reset_lock;		/* protects deferred_reset; before info_lock */
 	bool deferred_reset;
 	spinlock_t info_lock;		/* stats, errors, resetting; files for readers */
 	unsigned int resetting;		/* device resets under way */

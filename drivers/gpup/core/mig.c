@@ -192,13 +192,22 @@ EXPORT_SYMBOL_GPL(gpup_mig_reset_prepare);
  */
 void gpup_mig_reset_done(struct gpup_mig *mig)
 {
+	/*
+	 * The reset stops disabling new files and becomes pending in one
+	 * step.  Apart, a thread taking state_mutex between the two would
+	 * start a stream on the reset device, live because the reset looked
+	 * over, and release state_mutex with no reset to apply yet: the
+	 * stream writes VRAM until the reset is applied, which then ends the
+	 * stream but leaves its pages, and a target is neither power-on nor
+	 * the source.  Together, whoever finds the reset over also finds it
+	 * pending, and applies it before releasing state_mutex.
+	 */
+	spin_lock(&mig->reset_lock);
+	mig->deferred_reset = true;
 	spin_lock(&mig->info_lock);
 	if (!WARN_ON(!mig->resetting))
 		mig->resetting--;
 	spin_unlock(&mig->info_lock);
-
-	spin_lock(&mig->reset_lock);
-	mig->deferred_reset = true;
 	if (!mutex_trylock(&mig->state_mutex)) {
 		spin_unlock(&mig->reset_lock);
 		return;

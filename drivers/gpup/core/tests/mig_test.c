@@ -10,6 +10,7 @@
 #include <linux/bitmap.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kthread.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -736,6 +737,80 @@ static void mig_stream_born_during_reset_is_disabled(struct kunit *test)
 	gpup_mig_close(&f->mig);
 }
 
+struct reset_done_ctx {
+	struct gpup_mig *mig;
+	struct completion done;
+};
+
+static int reset_done_fn(void *arg)
+{
+	struct reset_done_ctx *ctx = arg;
+
+	gpup_mig_reset_done(ctx->mig);
+	complete(&ctx->done);
+	return 0;
+}
+
+/*
+ * A reset ends as one step: a thread that takes state_mutex while the
+ * reset's end is under way either finds the reset still going (a stream
+ * it starts is born disabled) or finds it to apply when it releases the
+ * mutex.  Never neither: a stream started then would be live on the
+ * reset device, and the reset applied later would end it but leave the
+ * VRAM it wrote.  Holding reset_lock stops gpup_mig_reset_done() on
+ * another CPU where it first needs reset_lock; what a state_mutex holder
+ * would find then must be one of the two.
+ */
+static void mig_reset_end_is_one_step(struct kunit *test)
+{
+	struct fake *f = new_fake(test, 1);
+	struct reset_done_ctx ctx = { .mig = &f->mig };
+	unsigned long timeout;
+	struct task_struct *task;
+	bool contended, deferred;
+	unsigned int resetting;
+	int cpu;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs a second CPU");
+	init_completion(&ctx.done);
+	gpup_mig_reset_prepare(&f->mig);
+
+	migrate_disable();
+	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+	task = kthread_create(reset_done_fn, &ctx, "gpup_reset_done");
+	if (IS_ERR(task)) {
+		migrate_enable();
+		KUNIT_FAIL(test, "kthread_create: %ld", PTR_ERR(task));
+		gpup_mig_reset_done(&f->mig);
+		return;
+	}
+	kthread_bind(task, cpu);
+
+	spin_lock(&f->mig.reset_lock);
+	wake_up_process(task);
+	timeout = jiffies + 10 * HZ;
+	do {
+		contended = spin_is_contended(&f->mig.reset_lock);
+		cpu_relax();
+	} while (!contended && time_before(jiffies, timeout));
+	spin_lock(&f->mig.info_lock);
+	resetting = f->mig.resetting;
+	spin_unlock(&f->mig.info_lock);
+	deferred = f->mig.deferred_reset;
+	spin_unlock(&f->mig.reset_lock);
+	migrate_enable();
+
+	wait_for_completion(&ctx.done);
+	KUNIT_ASSERT_TRUE_MSG(test, contended, "the reset's end never waited on reset_lock");
+	KUNIT_EXPECT_TRUE_MSG(test, resetting || deferred,
+			      "reset over but not pending: resetting %u, deferred %d",
+			      resetting, deferred);
+	KUNIT_EXPECT_EQ(test, f->mig.resetting, 0);
+	KUNIT_EXPECT_EQ(test, gpup_mig_get_state(&f->mig), S(RUNNING));
+	gpup_mig_close(&f->mig);
+}
+
 /* Figures are the current stream's; clearing them waits for no stream */
 static void mig_stats_follow_the_stream(struct kunit *test)
 {
@@ -813,6 +888,7 @@ static struct kunit_case gpup_mig_cases[] = {
 	KUNIT_CASE(mig_reset_while_state_locked_is_deferred),
 	KUNIT_CASE(mig_reset_cuts_a_complete_stream),
 	KUNIT_CASE(mig_stream_born_during_reset_is_disabled),
+	KUNIT_CASE(mig_reset_end_is_one_step),
 	KUNIT_CASE(mig_stats_follow_the_stream),
 	KUNIT_CASE(mig_prepare_error_passed_on),
 	{}
