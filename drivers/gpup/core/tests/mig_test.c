@@ -47,7 +47,6 @@ struct fake {
 	u64 im_next, mut_next;	/* a target's next chunk offsets */
 	bool quiesced;
 	unsigned int vram_writes;
-	unsigned int state_calls;
 	int prepare_err;	/* what prepare() answers */
 	unsigned int ends;	/* end() calls */
 };
@@ -96,7 +95,6 @@ static int fake_save_im(struct gpup_mig *mig, u64 off, void *buf, size_t *len)
 		return -EIO;	/* the core must never ask for this */
 	for (i = 0; i < *len; i++)
 		b[i] = fake_im_byte(to_fake(mig), off + i);
-	to_fake(mig)->state_calls++;
 	return 0;
 }
 
@@ -149,7 +147,6 @@ static int fake_save_mut(struct gpup_mig *mig, u64 off, void *buf, size_t *len)
 		done = n;
 	}
 	memcpy(buf + done, f->ctx + off + done - sizeof(f->regs), *len - done);
-	f->state_calls++;
 	return 0;
 }
 
