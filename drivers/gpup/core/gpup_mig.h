@@ -78,6 +78,13 @@ struct gpup_mig_chunk {
  * @engines: engines of the profile
  * @engine_state: idle, busy, quiesced or halted
  * @fence: value of the last FENCE
+ * @engine_time_ns: time the VF's engines spent running its commands since
+ *	the VF was created, on the host CPU or the device
+ * @engine_throttled_ns: time work was pending but held back because the
+ *	VF had used its engine budget
+ * @engine_backlog: commands submitted and not yet retired
+ * @engine_budget: share of one engine's time the VF may use, in percent
+ *	(100: as much as it is given)
  */
 struct gpup_vf_info {
 	u32 profile_id;
@@ -86,6 +93,10 @@ struct gpup_vf_info {
 	u32 engines;
 	enum gpup_engine_state engine_state;
 	u32 fence;
+	u64 engine_time_ns;
+	u64 engine_throttled_ns;
+	u32 engine_backlog;
+	u32 engine_budget;
 };
 
 /**
