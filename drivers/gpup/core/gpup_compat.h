@@ -16,6 +16,7 @@
 #ifndef _GPUP_COMPAT_H_
 #define _GPUP_COMPAT_H_
 
+#include <linux/kthread.h>
 #include <linux/netlink.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -86,5 +87,15 @@ gpup_compat_region_info(struct vfio_device *vdev, void __user *arg,
 	kfree(caps.buf);
 	return ret;
 }
+
+/*
+ * kthread_run_worker() - a kthread worker, created and woken.  Since 6.14
+ * kthread_create_worker() leaves the thread asleep and this macro wakes
+ * it; before, kthread_create_worker() woke it itself.
+ */
+#ifndef kthread_run_worker
+#define kthread_run_worker(flags, namefmt, ...) \
+	kthread_create_worker(flags, namefmt, ## __VA_ARGS__)
+#endif
 
 #endif /* _GPUP_COMPAT_H_ */

@@ -123,6 +123,11 @@ void gpup_cfg_set_intx_pending(struct gpup_cfg *cfg, bool pending)
 	put_unaligned_le16(status, &cfg->data[PCI_STATUS]);
 }
 
+u16 gpup_cfg_command(const struct gpup_cfg *cfg)
+{
+	return get_unaligned_le16(&cfg->data[PCI_COMMAND]);
+}
+
 bool gpup_cfg_intx_disabled(const struct gpup_cfg *cfg)
 {
 	return get_unaligned_le16(&cfg->data[PCI_COMMAND]) &

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * debugfs: /sys/kernel/debug/gpup_sim/<vf>/{regs,vram,contexts,migration,fill}.
+ * debugfs: /sys/kernel/debug/gpup_sim/<vf>/{regs,vram,contexts,engine,
+ * migration,fill}.
  * "vram" reports the pages backing the VF and a content checksum that is
  * equal on two VFs exactly when their VRAM contents are equal, which is
  * what migration tests compare.  "fill" writes VRAM from the host side as
@@ -88,6 +89,27 @@ static int contexts_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(contexts);
 
+/* The engine's share: what it ran, what the budget held back, what waits */
+static int engine_show(struct seq_file *s, void *unused)
+{
+	struct gpup_vf *vf = s->private;
+	const struct gpup_engine *e = &vf->eng;
+
+	mutex_lock(&vf->lock);
+	seq_printf(s, "budget_pct   %u\n", e->budget);
+	seq_printf(s, "time_ns      %llu\n", e->time_ns);
+	seq_printf(s, "throttled_ns %llu\n", gpup_engine_throttled_locked(vf));
+	seq_printf(s, "slices       %llu\n", e->slices);
+	seq_printf(s, "throttles    %llu\n", e->throttles);
+	seq_printf(s, "bytes        %llu\n", e->bytes);
+	seq_printf(s, "backlog      %u\n", gpup_engine_backlog_locked(vf));
+	seq_printf(s, "thread_pid   %d\n",
+		   e->worker ? task_pid_nr(e->worker->task) : 0);
+	mutex_unlock(&vf->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(engine);
+
 static int migration_show(struct seq_file *s, void *unused)
 {
 	struct gpup_vf *vf = s->private;
@@ -137,6 +159,7 @@ void gpup_debugfs_add_vf(struct gpup_vf *vf)
 	debugfs_create_file("vram", 0400, vf->debugfs, vf, &vram_fops);
 	debugfs_create_file("migration", 0400, vf->debugfs, vf, &migration_fops);
 	debugfs_create_file("contexts", 0400, vf->debugfs, vf, &contexts_fops);
+	debugfs_create_file("engine", 0400, vf->debugfs, vf, &engine_fops);
 	debugfs_create_file("fill", 0200, vf->debugfs, vf, &fill_fops);
 }
 

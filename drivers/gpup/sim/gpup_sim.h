@@ -13,6 +13,7 @@
 #define _GPUP_SIM_H_
 
 #include <linux/eventfd.h>
+#include <linux/kthread.h>
 #include <linux/mdev.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
@@ -68,6 +69,7 @@ int gpup_cfg_write(struct gpup_cfg *cfg, unsigned int off, const void *buf,
 		   unsigned int len);
 void gpup_cfg_set_intx_pending(struct gpup_cfg *cfg, bool pending);
 bool gpup_cfg_intx_disabled(const struct gpup_cfg *cfg);
+u16 gpup_cfg_command(const struct gpup_cfg *cfg);
 
 /* regs.c: the BAR0 register file */
 struct gpup_regs {
@@ -91,6 +93,7 @@ struct gpup_regs {
 #define GPUP_REG_ACT_KICK	BIT(0)	/* the engine may have work */
 #define GPUP_REG_ACT_RESET	BIT(1)	/* function-level reset */
 #define GPUP_REG_ACT_IRQ	BIT(2)	/* interrupt state changed */
+#define GPUP_REG_ACT_EDGE	BIT(3)	/* a pending interrupt was unmasked */
 
 void gpup_regs_init(struct gpup_regs *regs);
 int gpup_regs_check_access(u64 off, size_t len);
@@ -103,6 +106,8 @@ unsigned int gpup_regs_write(struct gpup_regs *regs, u32 off, u32 val);
 struct gpup_vram {
 	struct rw_semaphore lock;	/* page lifetime against faults */
 	struct xarray pages;		/* page index -> struct page */
+	struct mem_cgroup *memcg;	/* the owner's, charged for pages */
+	bool decode;			/* BAR2 answers: PCI memory enabled */
 	unsigned long *dirty;		/* a bit per page written */
 	struct address_space *mapping;	/* of the VFIO device file */
 	loff_t map_offset;		/* BAR2 offset in that file */
@@ -116,6 +121,8 @@ void gpup_vram_destroy(struct gpup_vram *vram);
 void gpup_vram_set_mapping(struct gpup_vram *vram,
 			   struct address_space *mapping, loff_t offset);
 void gpup_vram_clear(struct gpup_vram *vram, bool mark_dirty);
+void gpup_vram_set_owner(struct gpup_vram *vram, struct mem_cgroup *memcg);
+void gpup_vram_set_decode(struct gpup_vram *vram, bool decode);
 struct page *gpup_vram_get_page(struct gpup_vram *vram, unsigned long idx);
 int gpup_vram_read(struct gpup_vram *vram, u64 off, void *buf, size_t len);
 int gpup_vram_write(struct gpup_vram *vram, u64 off, const void *buf,
@@ -131,7 +138,30 @@ void gpup_vram_dirty_arm(struct gpup_vram *vram);
 unsigned long gpup_vram_populated(struct gpup_vram *vram, unsigned long *bitmap);
 u32 gpup_vram_checksum(struct gpup_vram *vram);
 
-/* engine.c: the command engine */
+/* engine.c: the command engine, scheduled in time slices */
+struct gpup_engine {
+	struct kthread_worker *worker;	/* in the VF owner's cgroups */
+	struct kthread_delayed_work work;
+	/* a command cut short at the end of a slice, continued in the next */
+	struct gpup_cmd cur;
+	u32 cur_head;
+	u64 cur_done;
+	bool cur_valid;
+	/* budget: at most budget percent of each period, under vf->lock */
+	u32 budget;
+	u64 period_start;
+	u64 period_used;
+	u64 throttled_at;		/* when held back, or 0 */
+	/* accounting since the VF was created, under vf->lock */
+	u64 time_ns;
+	u64 throttled_ns;
+	u64 slices;
+	u64 throttles;
+	u64 bytes;
+};
+
+#define GPUP_ENGINE_PERIOD_NS	(100 * NSEC_PER_MSEC)
+
 enum gpup_engine_error gpup_ring_validate(const struct gpup_regs *regs,
 					  u64 vram_size);
 enum gpup_engine_error gpup_cmd_validate(const struct gpup_cmd *cmd,
@@ -143,6 +173,10 @@ void gpup_engine_kick(struct gpup_vf *vf);
 void gpup_engine_stop(struct gpup_vf *vf);
 void gpup_engine_start(struct gpup_vf *vf);
 void gpup_engine_quiesce(struct gpup_vf *vf, bool quiesce);
+int gpup_engine_open(struct gpup_vf *vf);
+void gpup_engine_close(struct gpup_vf *vf);
+u32 gpup_engine_backlog_locked(struct gpup_vf *vf);
+u64 gpup_engine_throttled_locked(struct gpup_vf *vf);
 
 /* The whole VF.  Locks nest reset_lock, lock, vram.lock. */
 struct gpup_vf {
@@ -154,7 +188,7 @@ struct gpup_vf {
 	struct gpup_cfg cfg;
 	struct gpup_regs regs;
 	struct gpup_vram vram;
-	struct work_struct engine_work;
+	struct gpup_engine eng;
 	bool engine_stopped;		/* set while reset drains the engine */
 	bool quiesced;			/* migration: no engine work */
 	int irq_index;			/* VFIO_PCI_*_IRQ_INDEX in use, or -1 */
@@ -162,6 +196,7 @@ struct gpup_vf {
 	struct eventfd_ctx *msi_trigger;
 	struct eventfd_ctx *req_trigger;	/* asks the user to release */
 	bool intx_masked;
+	bool msi_pending;		/* due while bus mastering was off */
 	u8 *ctx;			/* engines' context images, under lock */
 	struct gpup_mig mig;		/* VFIO migration, via the core */
 	/* a target's device state until its last chunk, under mig's locks */
@@ -183,7 +218,22 @@ void gpup_engine_ctx_record_locked(struct gpup_vf *vf, const struct gpup_cmd *cm
 extern const struct vfio_device_ops gpup_vf_ops;
 void gpup_vf_raise_locked(struct gpup_vf *vf, u32 int_bits);
 void gpup_vf_update_irq_locked(struct gpup_vf *vf);
-void gpup_vf_reset(struct gpup_vf *vf, bool from_guest);
+void gpup_vf_command_changed_locked(struct gpup_vf *vf, u16 old);
+
+/*
+ * What a reset returns to power-on.  All stop the engine and empty VRAM,
+ * the registers and the contexts.  GPUP_RESET_ENGINE (the guest's CTRL
+ * reset) leaves a migration going; GPUP_RESET_FUNCTION (VFIO_DEVICE_RESET)
+ * ends it but keeps the config space, which the host restores around a
+ * function reset; GPUP_RESET_POWER_ON (release by the user) resets all.
+ */
+enum gpup_reset_kind {
+	GPUP_RESET_ENGINE,
+	GPUP_RESET_FUNCTION,
+	GPUP_RESET_POWER_ON,
+};
+
+void gpup_vf_reset(struct gpup_vf *vf, enum gpup_reset_kind kind);
 
 /* mig.c: the backend of the migration core */
 extern const struct gpup_mig_ops gpup_sim_mig_ops;
@@ -195,6 +245,7 @@ void gpup_debugfs_exit(void);
 void gpup_debugfs_add_vf(struct gpup_vf *vf);
 void gpup_debugfs_remove_vf(struct gpup_vf *vf);
 
-extern struct workqueue_struct *gpup_wq;
+/* sysfs.c */
+extern const struct attribute_group *gpup_vf_groups[];
 
 #endif /* _GPUP_SIM_H_ */

@@ -59,8 +59,6 @@ static const struct class gpup_class = {
 	.name = "gpup",
 };
 
-struct workqueue_struct *gpup_wq;
-
 const struct gpup_profile *gpup_type_profile(struct mdev_type *mtype)
 {
 	return &container_of(mtype, struct gpup_type, mtype)->profile;
@@ -170,6 +168,7 @@ static struct mdev_driver gpup_sim_driver = {
 		.name = GPUP_SIM_NAME,
 		.owner = THIS_MODULE,
 		.mod_name = KBUILD_MODNAME,
+		.dev_groups = gpup_vf_groups,
 	},
 	.probe = gpup_sim_probe,
 	.remove = gpup_sim_remove,
@@ -238,13 +237,9 @@ static int __init gpup_sim_init(void)
 		return -EINVAL;
 	}
 
-	gpup_wq = alloc_workqueue("gpup_engine", WQ_UNBOUND, 0);
-	if (!gpup_wq)
-		return -ENOMEM;
-
 	ret = class_register(&gpup_class);
 	if (ret)
-		goto err_wq;
+		return ret;
 
 	ret = mdev_register_driver(&gpup_sim_driver);
 	if (ret)
@@ -263,8 +258,6 @@ err_driver:
 	mdev_unregister_driver(&gpup_sim_driver);
 err_class:
 	class_unregister(&gpup_class);
-err_wq:
-	destroy_workqueue(gpup_wq);
 	return ret;
 }
 
@@ -276,7 +269,6 @@ static void __exit gpup_sim_exit(void)
 	gpup_debugfs_exit();
 	mdev_unregister_driver(&gpup_sim_driver);
 	class_unregister(&gpup_class);
-	destroy_workqueue(gpup_wq);
 }
 
 module_init(gpup_sim_init);

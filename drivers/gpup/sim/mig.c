@@ -38,12 +38,19 @@ static struct gpup_vf *mig_to_vf(struct gpup_mig *mig)
 /*
  * Dirty tracking is always on, so a source has nothing to switch.  A
  * target starts from empty VRAM: pages the stream does not carry were
- * never written on the source.
+ * never written on the source.  Its engine is quiesced (STOP).
  */
 static int gpup_sim_prepare(struct gpup_mig *mig, bool source)
 {
-	if (!source)
-		gpup_vram_clear(&mig_to_vf(mig)->vram, false);
+	struct gpup_vf *vf = mig_to_vf(mig);
+
+	if (source)
+		return 0;
+	gpup_vram_clear(&vf->vram, false);
+	/* what the engine did of a command here means nothing to the stream's */
+	mutex_lock(&vf->lock);
+	vf->eng.cur_valid = false;
+	mutex_unlock(&vf->lock);
 	return 0;
 }
 
@@ -300,10 +307,12 @@ static int gpup_sim_restore_mutable(struct gpup_mig *mig,
 	if (c->off + c->len == c->total) {
 		sim_regs_decode(m, &vf->regs);
 		vf->intx_masked = le32_to_cpu(m->irq_flags) & GPUP_SIM_IRQ_INTX_MASKED;
+		u16 old = gpup_cfg_command(&vf->cfg);
+
 		/* the target's read-only config stays; the guest-writable bits move */
 		gpup_cfg_init(&vf->cfg, vf->profile);
 		gpup_cfg_write(&vf->cfg, 0, m->config, sizeof(m->config));
-		gpup_vf_update_irq_locked(vf);
+		gpup_vf_command_changed_locked(vf, old);
 	}
 	mutex_unlock(&vf->lock);
 	return 0;
@@ -380,6 +389,10 @@ static void gpup_sim_info(struct gpup_mig *mig, struct gpup_vf_info *info)
 	else
 		info->engine_state = GPUP_ENGINE_STATE_IDLE;
 	info->fence = r->fence;
+	info->engine_time_ns = vf->eng.time_ns;
+	info->engine_throttled_ns = gpup_engine_throttled_locked(vf);
+	info->engine_backlog = gpup_engine_backlog_locked(vf);
+	info->engine_budget = vf->eng.budget;
 	mutex_unlock(&vf->lock);
 }
 

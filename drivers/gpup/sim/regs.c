@@ -96,6 +96,8 @@ u32 gpup_regs_read(const struct gpup_regs *regs,
 /* Returns the GPUP_REG_ACT_* the write asks for */
 unsigned int gpup_regs_write(struct gpup_regs *regs, u32 off, u32 val)
 {
+	unsigned int act;
+
 	switch (off) {
 	case GPUP_REG_SCRATCH0 ... GPUP_REG_SCRATCH3:
 		regs->scratch[(off - GPUP_REG_SCRATCH0) / sizeof(u32)] = val;
@@ -109,8 +111,12 @@ unsigned int gpup_regs_write(struct gpup_regs *regs, u32 off, u32 val)
 		regs->int_status &= ~val;
 		return GPUP_REG_ACT_IRQ;
 	case GPUP_REG_INT_MASK:
+		/* unmasking a cause already pending interrupts, as on hardware */
+		act = GPUP_REG_ACT_IRQ;
+		if (val & ~regs->int_mask & regs->int_status & GPUP_INT_ALL)
+			act |= GPUP_REG_ACT_EDGE;
 		regs->int_mask = val & GPUP_INT_ALL;
-		return GPUP_REG_ACT_IRQ;
+		return act;
 	case GPUP_REG_RING_BASE_LO:
 		regs->ring_base = (regs->ring_base & GENMASK_ULL(63, 32)) | val;
 		return 0;

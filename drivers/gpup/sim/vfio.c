@@ -78,6 +78,24 @@ static void gpup_vf_release(struct vfio_device *vdev)
 	mutex_destroy(&vf->reset_lock);
 }
 
+/*
+ * An MSI is a memory write of the function's: it goes out only while the
+ * function may master the bus, and one due meanwhile waits until it may.
+ */
+static void gpup_vf_msi_locked(struct gpup_vf *vf)
+{
+	if (vf->irq_index != VFIO_PCI_MSI_IRQ_INDEX)
+		return;
+	if (!(gpup_cfg_command(&vf->cfg) & PCI_COMMAND_MASTER)) {
+		vf->msi_pending = true;
+		return;
+	}
+	vf->msi_pending = false;
+	trace_gpup_sim_irq(dev_name(vf->vdev.dev), vf->irq_index,
+			   vf->regs.int_status);
+	eventfd_signal(vf->msi_trigger);
+}
+
 void gpup_vf_update_irq_locked(struct gpup_vf *vf)
 {
 	bool pending = vf->regs.int_status & vf->regs.int_mask;
@@ -104,25 +122,42 @@ void gpup_vf_raise_locked(struct gpup_vf *vf, u32 int_bits)
 	if (!(int_bits & vf->regs.int_mask))
 		return;
 
-	if (vf->irq_index == VFIO_PCI_MSI_IRQ_INDEX) {
-		trace_gpup_sim_irq(dev_name(vf->vdev.dev), vf->irq_index,
-				   vf->regs.int_status);
-		eventfd_signal(vf->msi_trigger);
-	} else {
+	if (vf->irq_index == VFIO_PCI_MSI_IRQ_INDEX)
+		gpup_vf_msi_locked(vf);
+	else
 		gpup_vf_update_irq_locked(vf);
-	}
 }
 
 /*
- * Power-on state: engine idle, VRAM and contexts empty, registers and
- * config at reset.
- * A reset the guest asks for (CTRL) leaves a migration in progress going,
- * so the pages it frees count as dirty; a VFIO reset ends the migration
- * (the caller tells the core) and so also lifts its quiesce.
+ * The PCI command register changed from @old: memory decode gates BAR
+ * access, bus mastering the engine and MSIs, INTx disable the line.
  */
-void gpup_vf_reset(struct gpup_vf *vf, bool from_guest)
+void gpup_vf_command_changed_locked(struct gpup_vf *vf, u16 old)
 {
+	u16 cmd = gpup_cfg_command(&vf->cfg);
+
+	lockdep_assert_held(&vf->lock);
+	if ((old ^ cmd) & PCI_COMMAND_MEMORY)
+		gpup_vram_set_decode(&vf->vram, cmd & PCI_COMMAND_MEMORY);
+	if (~old & cmd & PCI_COMMAND_MASTER) {
+		if (vf->msi_pending)
+			gpup_vf_msi_locked(vf);
+		gpup_engine_kick(vf);
+	}
+	gpup_vf_update_irq_locked(vf);
+}
+
+/*
+ * Back to power-on as @kind says (enum gpup_reset_kind).  A reset the
+ * guest asks for (CTRL) leaves a migration in progress going, so the pages
+ * it frees count as dirty; a VFIO reset ends the migration (the caller
+ * tells the core) and so also lifts its quiesce.
+ */
+void gpup_vf_reset(struct gpup_vf *vf, enum gpup_reset_kind kind)
+{
+	bool from_guest = kind == GPUP_RESET_ENGINE;
 	unsigned long pages;
+	u16 old;
 
 	mutex_lock(&vf->reset_lock);
 	gpup_engine_stop(vf);
@@ -133,10 +168,13 @@ void gpup_vf_reset(struct gpup_vf *vf, bool from_guest)
 	if (!from_guest)
 		vf->quiesced = false;
 	gpup_regs_init(&vf->regs);
-	gpup_cfg_init(&vf->cfg, vf->profile);
 	memset(vf->ctx, 0, gpup_ctx_bytes(vf->profile));
 	vf->intx_masked = false;
-	gpup_vf_update_irq_locked(vf);
+	vf->msi_pending = false;
+	old = gpup_cfg_command(&vf->cfg);
+	if (kind == GPUP_RESET_POWER_ON)
+		gpup_cfg_init(&vf->cfg, vf->profile);
+	gpup_vf_command_changed_locked(vf, old);
 	mutex_unlock(&vf->lock);
 
 	gpup_engine_start(vf);
@@ -161,7 +199,13 @@ static void gpup_vf_irqs_disable_locked(struct gpup_vf *vf)
 
 static int gpup_vf_open(struct vfio_device *vdev)
 {
-	gpup_mig_open(&vdev_to_vf(vdev)->mig);
+	struct gpup_vf *vf = vdev_to_vf(vdev);
+	int ret;
+
+	ret = gpup_engine_open(vf);
+	if (ret)
+		return ret;
+	gpup_mig_open(&vf->mig);
 	return 0;
 }
 
@@ -175,7 +219,8 @@ static void gpup_vf_close(struct vfio_device *vdev)
 	irq_set_trigger(&vf->req_trigger, NULL);
 	mutex_unlock(&vf->lock);
 	/* The next user finds the VF as after power-on, as vfio-pci does */
-	gpup_vf_reset(vf, false);
+	gpup_vf_reset(vf, GPUP_RESET_POWER_ON);
+	gpup_engine_close(vf);
 }
 
 static ssize_t gpup_cfg_rw(struct gpup_vf *vf, char __user *buf, size_t count,
@@ -191,8 +236,10 @@ static ssize_t gpup_cfg_rw(struct gpup_vf *vf, char __user *buf, size_t count,
 
 	mutex_lock(&vf->lock);
 	if (write) {
+		u16 old = gpup_cfg_command(&vf->cfg);
+
 		ret = gpup_cfg_write(&vf->cfg, pos, tmp, count);
-		gpup_vf_update_irq_locked(vf);	/* INTx disable may have changed */
+		gpup_vf_command_changed_locked(vf, old);
 	} else {
 		ret = gpup_cfg_read(&vf->cfg, pos, tmp, count);
 	}
@@ -217,8 +264,15 @@ static ssize_t gpup_regs_rw(struct gpup_vf *vf, char __user *buf, size_t count,
 		return -EFAULT;
 
 	mutex_lock(&vf->lock);
+	if (!(gpup_cfg_command(&vf->cfg) & PCI_COMMAND_MEMORY)) {
+		/* BAR0 does not decode: what vfio-pci answers then */
+		mutex_unlock(&vf->lock);
+		return -EIO;
+	}
 	if (write) {
 		act = gpup_regs_write(&vf->regs, pos, le32_to_cpu(val));
+		if (act & GPUP_REG_ACT_EDGE)
+			gpup_vf_msi_locked(vf);
 		if (act & GPUP_REG_ACT_IRQ)
 			gpup_vf_update_irq_locked(vf);
 		if (act & GPUP_REG_ACT_KICK)
@@ -229,7 +283,7 @@ static ssize_t gpup_regs_rw(struct gpup_vf *vf, char __user *buf, size_t count,
 	mutex_unlock(&vf->lock);
 
 	if (act & GPUP_REG_ACT_RESET)
-		gpup_vf_reset(vf, true);
+		gpup_vf_reset(vf, GPUP_RESET_ENGINE);
 	if (!write && copy_to_user(buf, &val, sizeof(val)))
 		return -EFAULT;
 	return count;
@@ -503,7 +557,7 @@ static long gpup_vf_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	case VFIO_DEVICE_RESET:
 		/* no data file touches the VF from the reset's start on */
 		gpup_mig_reset_prepare(&vf->mig);
-		gpup_vf_reset(vf, false);
+		gpup_vf_reset(vf, GPUP_RESET_FUNCTION);
 		gpup_mig_reset_done(&vf->mig);
 		return 0;
 	default:

@@ -27,17 +27,37 @@
  * under it (gpup_vram_get_page(), for the migration core's copy to the
  * user).  @lock is never held across a user copy: the user buffer could be
  * this very mapping.
+ *
+ * Charging.  A VF's pages are charged to the memory cgroup of its owner,
+ * the user who opened it (the VM), whoever allocates them: the VM's vCPU
+ * faulting, QEMU writing the region, the engine's thread running a FILL,
+ * a migration writing a target.  The xarray's nodes are charged with them.
+ * Without an owner, the allocating task pays, as for any kernel memory.
+ *
+ * Decoding.  BAR2 answers the VFIO user only while the PCI command
+ * register enables memory, as a function's BARs do: with @decode clear
+ * the region fails with -EIO and the mapping with SIGBUS, as vfio-pci's
+ * BARs do.  The engine and a migration reach VRAM whatever the register.
  */
 #include <linux/bitmap.h>
 #include <linux/crc32.h>
 #include <linux/highmem.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "gpup_sim.h"
 
-#define GPUP_VRAM_GFP	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT)
+/*
+ * Past the owner's memory.max, an allocation for the engine, a region
+ * access or a migration fails (the engine halts with NOMEM, the access
+ * gets -ENOMEM) rather than wake the OOM killer; a fault of the VM's
+ * mapping is handled like one of the VM's RAM.
+ */
+#define GPUP_VRAM_FAULT_GFP	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT)
+#define GPUP_VRAM_GFP		(GPUP_VRAM_FAULT_GFP | __GFP_RETRY_MAYFAIL)
 
 int gpup_vram_init(struct gpup_vram *vram, u64 size)
 {
@@ -45,7 +65,9 @@ int gpup_vram_init(struct gpup_vram *vram, u64 size)
 		return -EINVAL;
 
 	init_rwsem(&vram->lock);
-	xa_init(&vram->pages);
+	xa_init_flags(&vram->pages, XA_FLAGS_ACCOUNT);
+	vram->memcg = NULL;
+	vram->decode = false;
 	vram->size = size;
 	vram->npages = size >> PAGE_SHIFT;
 	vram->mapping = NULL;
@@ -71,6 +93,28 @@ static void vram_zap(struct gpup_vram *vram, unsigned long first,
 				    (loff_t)count << PAGE_SHIFT, 1);
 }
 
+/* Charge pages from now on to @memcg (a reference the VRAM takes over) */
+void gpup_vram_set_owner(struct gpup_vram *vram, struct mem_cgroup *memcg)
+{
+	struct mem_cgroup *old;
+
+	down_write(&vram->lock);
+	old = vram->memcg;
+	vram->memcg = memcg;
+	up_write(&vram->lock);
+	mem_cgroup_put(old);
+}
+
+/* PCI memory decode switched: off, no mapping keeps a page */
+void gpup_vram_set_decode(struct gpup_vram *vram, bool decode)
+{
+	down_write(&vram->lock);
+	vram->decode = decode;
+	if (!decode)
+		vram_zap(vram, 0, vram->npages);
+	up_write(&vram->lock);
+}
+
 /*
  * Back to power-on: every page gone, reads return zeros again.  With
  * @mark_dirty the freed pages count as written (their contents changed to
@@ -90,6 +134,8 @@ void gpup_vram_clear(struct gpup_vram *vram, bool mark_dirty)
 		__free_page(page);
 		if (mark_dirty)
 			set_bit(idx, vram->dirty);
+		/* a GiB is 262144 pages: let others run */
+		cond_resched();
 	}
 	atomic_long_set(&vram->allocated, 0);
 	up_write(&vram->lock);
@@ -101,23 +147,33 @@ void gpup_vram_destroy(struct gpup_vram *vram)
 	xa_destroy(&vram->pages);
 	bitmap_free(vram->dirty);
 	vram->dirty = NULL;
+	mem_cgroup_put(vram->memcg);
+	vram->memcg = NULL;
 }
 
-/* Caller holds vram->lock for read.  Returns NULL for an absent page. */
+/*
+ * Caller holds vram->lock for read.  Returns NULL for an absent page when
+ * @gfp is 0, allocates it with @gfp otherwise.
+ */
 static struct page *vram_page(struct gpup_vram *vram, unsigned long idx,
-			      bool alloc)
+			      gfp_t gfp)
 {
+	struct mem_cgroup *memcg = NULL;
 	struct page *page, *old;
 
 	page = xa_load(&vram->pages, idx);
-	if (page || !alloc)
+	if (page || !gfp)
 		return page;
 
-	page = alloc_page(GPUP_VRAM_GFP);
+	if (vram->memcg)
+		memcg = set_active_memcg(vram->memcg);
+	page = alloc_page(gfp);
+	old = page ? xa_cmpxchg(&vram->pages, idx, NULL, page,
+				GFP_KERNEL | (gfp & __GFP_RETRY_MAYFAIL)) : NULL;
+	if (vram->memcg)
+		set_active_memcg(memcg);
 	if (!page)
 		return ERR_PTR(-ENOMEM);
-
-	old = xa_cmpxchg(&vram->pages, idx, NULL, page, GFP_KERNEL);
 	if (old) {
 		__free_page(page);
 		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
@@ -140,9 +196,13 @@ static int vram_check_range(struct gpup_vram *vram, u64 off, u64 len)
 typedef void (*vram_chunk_fn)(struct page *page, unsigned int poff,
 			      unsigned int len, void *ctx);
 
-static int vram_walk(struct gpup_vram *vram, u64 off, u64 len, bool alloc,
-		     vram_chunk_fn fn, void *ctx)
+#define VRAM_ALLOC	BIT(0)	/* a write: allocate, mark dirty */
+#define VRAM_BAR	BIT(1)	/* through BAR2: only while it decodes */
+
+static int vram_walk(struct gpup_vram *vram, u64 off, u64 len,
+		     unsigned int flags, vram_chunk_fn fn, void *ctx)
 {
+	bool alloc = flags & VRAM_ALLOC;
 	int ret;
 
 	ret = vram_check_range(vram, off, len);
@@ -150,11 +210,15 @@ static int vram_walk(struct gpup_vram *vram, u64 off, u64 len, bool alloc,
 		return ret;
 
 	down_read(&vram->lock);
+	if (flags & VRAM_BAR && !vram->decode) {
+		up_read(&vram->lock);
+		return -EIO;
+	}
 	while (len) {
 		unsigned long idx = off >> PAGE_SHIFT;
 		unsigned int poff = offset_in_page(off);
 		unsigned int n = min_t(u64, len, PAGE_SIZE - poff);
-		struct page *page = vram_page(vram, idx, alloc);
+		struct page *page = vram_page(vram, idx, alloc ? GPUP_VRAM_GFP : 0);
 
 		if (IS_ERR(page)) {
 			ret = PTR_ERR(page);
@@ -211,22 +275,37 @@ struct page *gpup_vram_get_page(struct gpup_vram *vram, unsigned long idx)
 	return page;
 }
 
-int gpup_vram_read(struct gpup_vram *vram, u64 off, void *buf, size_t len)
+static int vram_read(struct gpup_vram *vram, u64 off, void *buf, size_t len,
+		     unsigned int flags)
 {
 	u8 *cursor = buf;
 
-	return vram_walk(vram, off, len, false, chunk_read, &cursor);
+	return vram_walk(vram, off, len, flags, chunk_read, &cursor);
+}
+
+static int vram_write(struct gpup_vram *vram, u64 off, const void *buf,
+		      size_t len, unsigned int flags)
+{
+	const u8 *cursor = buf;
+
+	return vram_walk(vram, off, len, flags | VRAM_ALLOC, chunk_write, &cursor);
+}
+
+int gpup_vram_read(struct gpup_vram *vram, u64 off, void *buf, size_t len)
+{
+	return vram_read(vram, off, buf, len, 0);
 }
 
 int gpup_vram_write(struct gpup_vram *vram, u64 off, const void *buf,
 		    size_t len)
 {
-	const u8 *cursor = buf;
-
-	return vram_walk(vram, off, len, true, chunk_write, &cursor);
+	return vram_write(vram, off, buf, len, 0);
 }
 
-/* Region access from the VFIO user, bounced through a kernel page */
+/*
+ * Region access from the VFIO user, bounced through a kernel page, while
+ * BAR2 decodes: a page at a time, each a point to reschedule.
+ */
 ssize_t gpup_vram_rw_user(struct gpup_vram *vram, u64 off, char __user *buf,
 			  size_t len, bool write)
 {
@@ -247,15 +326,16 @@ ssize_t gpup_vram_rw_user(struct gpup_vram *vram, u64 off, char __user *buf,
 
 		if (write) {
 			ret = copy_from_user(bounce, buf + done, n) ? -EFAULT :
-			      gpup_vram_write(vram, off + done, bounce, n);
+			      vram_write(vram, off + done, bounce, n, VRAM_BAR);
 		} else {
-			ret = gpup_vram_read(vram, off + done, bounce, n);
+			ret = vram_read(vram, off + done, bounce, n, VRAM_BAR);
 			if (!ret && copy_to_user(buf + done, bounce, n))
 				ret = -EFAULT;
 		}
 		if (ret)
 			break;
 		done += n;
+		cond_resched();
 	}
 	kfree(bounce);
 	return done ? done : ret;
@@ -281,7 +361,7 @@ int gpup_vram_fill32(struct gpup_vram *vram, u64 off, u64 len, u32 pattern)
 {
 	struct fill_ctx fill = { .pattern = cpu_to_le32(pattern) };
 
-	return vram_walk(vram, off, len, true, chunk_fill, &fill);
+	return vram_walk(vram, off, len, VRAM_ALLOC, chunk_fill, &fill);
 }
 
 /* COPY of non-overlapping ranges, a page of the destination at a time */
@@ -330,7 +410,11 @@ static vm_fault_t gpup_vram_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 
 	down_read(&vram->lock);
-	page = vram_page(vram, idx, true);
+	if (!vram->decode) {
+		up_read(&vram->lock);
+		return VM_FAULT_SIGBUS;
+	}
+	page = vram_page(vram, idx, GPUP_VRAM_FAULT_GFP);
 	if (IS_ERR(page)) {
 		up_read(&vram->lock);
 		return VM_FAULT_OOM;
@@ -401,8 +485,10 @@ unsigned long gpup_vram_dirty_harvest(struct gpup_vram *vram,
 		bitmap[i] = xchg(&vram->dirty[i], 0);
 		count += hweight_long(bitmap[i]);
 	}
-	for_each_set_bitrange(start, end, bitmap, vram->npages)
+	for_each_set_bitrange(start, end, bitmap, vram->npages) {
 		vram_zap(vram, start, end - start);
+		cond_resched();
+	}
 	up_write(&vram->lock);
 	return count;
 }
@@ -430,6 +516,7 @@ unsigned long gpup_vram_populated(struct gpup_vram *vram, unsigned long *bitmap)
 	xa_for_each(&vram->pages, idx, page) {
 		__set_bit(idx, bitmap);
 		count++;
+		cond_resched();
 	}
 	up_read(&vram->lock);
 	return count;

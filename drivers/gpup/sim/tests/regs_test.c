@@ -137,8 +137,33 @@ static void regs_int_status_is_write_one_to_clear(struct kunit *test)
 					      GPUP_INT_FENCE), GPUP_REG_ACT_IRQ);
 	KUNIT_EXPECT_EQ(test, regs.int_status, GPUP_INT_ERROR);
 	KUNIT_EXPECT_EQ(test, gpup_regs_write(&regs, GPUP_REG_INT_MASK, ~0U),
-			GPUP_REG_ACT_IRQ);
+			GPUP_REG_ACT_IRQ | GPUP_REG_ACT_EDGE);
 	KUNIT_EXPECT_EQ(test, regs.int_mask, GPUP_INT_ALL);
+}
+
+/* Unmasking a pending cause interrupts; unmasking anything else does not */
+static void regs_unmask_pending_is_an_edge(struct kunit *test)
+{
+	struct gpup_regs regs;
+
+	gpup_regs_init(&regs);
+	KUNIT_EXPECT_EQ(test, gpup_regs_write(&regs, GPUP_REG_INT_MASK, GPUP_INT_ALL),
+			GPUP_REG_ACT_IRQ);
+	regs.int_status = GPUP_INT_FENCE;
+	/* already enabled: the edge went out when it was raised */
+	KUNIT_EXPECT_EQ(test, gpup_regs_write(&regs, GPUP_REG_INT_MASK, GPUP_INT_ALL),
+			GPUP_REG_ACT_IRQ);
+	KUNIT_EXPECT_EQ(test, gpup_regs_write(&regs, GPUP_REG_INT_MASK, 0),
+			GPUP_REG_ACT_IRQ);
+	KUNIT_EXPECT_EQ(test, gpup_regs_write(&regs, GPUP_REG_INT_MASK, GPUP_INT_ERROR),
+			GPUP_REG_ACT_IRQ);
+	KUNIT_EXPECT_EQ(test, gpup_regs_write(&regs, GPUP_REG_INT_MASK, GPUP_INT_ALL),
+			GPUP_REG_ACT_IRQ | GPUP_REG_ACT_EDGE);
+	/* bits beyond the causes never count */
+	regs.int_mask = 0;
+	regs.int_status = 0;
+	KUNIT_EXPECT_EQ(test, gpup_regs_write(&regs, GPUP_REG_INT_MASK, ~0U),
+			GPUP_REG_ACT_IRQ);
 }
 
 static void regs_ctrl_actions(struct kunit *test)
@@ -179,6 +204,7 @@ static struct kunit_case gpup_regs_cases[] = {
 	KUNIT_CASE(regs_read_only_writes_dropped),
 	KUNIT_CASE(regs_scratch_and_ring_base),
 	KUNIT_CASE(regs_int_status_is_write_one_to_clear),
+	KUNIT_CASE(regs_unmask_pending_is_an_edge),
 	KUNIT_CASE(regs_ctrl_actions),
 	KUNIT_CASE(regs_busy_follows_ring),
 	{}

@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/pci_regs.h>
 
 #include "gpup_vfio.h"
 
@@ -88,6 +89,19 @@ int gpup_open_group(const char *uuid)
 	return n < 0 ? -errno : (int)n;
 }
 
+/* What pci_enable_device() and pci_set_master() do: decode, master */
+int gpup_enable(struct gpup_dev *d)
+{
+	uint16_t cmd;
+	int ret;
+
+	ret = gpup_cfg_rd(d, PCI_COMMAND, &cmd, sizeof(cmd));
+	if (ret)
+		return ret;
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	return gpup_cfg_wr(d, PCI_COMMAND, &cmd, sizeof(cmd));
+}
+
 int gpup_open(struct gpup_dev *d, const char *uuid)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
@@ -129,6 +143,9 @@ int gpup_open(struct gpup_dev *d, const char *uuid)
 		d->region_flags[i] = ri.flags;
 	}
 	d->vram_size = d->region_size[VFIO_PCI_BAR2_REGION_INDEX];
+	ret = gpup_enable(d);
+	if (ret)
+		goto err;
 	d->vram = mmap(NULL, d->vram_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		       d->fd, d->region_off[VFIO_PCI_BAR2_REGION_INDEX]);
 	if (d->vram == MAP_FAILED) {
@@ -300,13 +317,13 @@ int gpup_eventfd_wait(int efd, int timeout_ms)
 	return read(efd, &v, sizeof(v)) == sizeof(v) ? 1 : -EIO;
 }
 
-long long gpup_debugfs_vram(const char *uuid, const char *field)
+long long gpup_debugfs_num(const char *uuid, const char *file, const char *field)
 {
 	char path[PATH_MAX], line[256], name[64];
 	long long val = -1, v;
 	FILE *f;
 
-	snprintf(path, sizeof(path), GPUP_DEBUGFS "/%s/vram", uuid);
+	snprintf(path, sizeof(path), GPUP_DEBUGFS "/%s/%s", uuid, file);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -315,6 +332,11 @@ long long gpup_debugfs_vram(const char *uuid, const char *field)
 			val = v;
 	fclose(f);
 	return val;
+}
+
+long long gpup_debugfs_vram(const char *uuid, const char *field)
+{
+	return gpup_debugfs_num(uuid, "vram", field);
 }
 
 int gpup_debugfs_str(const char *uuid, const char *file, const char *field,

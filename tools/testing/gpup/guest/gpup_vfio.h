@@ -37,7 +37,9 @@ int gpup_vf_remove(const char *uuid);
 int gpup_available(const char *profile);
 
 int gpup_open_group(const char *uuid);	/* /dev/vfio/N's fd or -errno */
+/* opens the VF and enables memory decode and bus mastering */
 int gpup_open(struct gpup_dev *d, const char *uuid);
+int gpup_enable(struct gpup_dev *d);
 void gpup_close(struct gpup_dev *d);
 
 uint32_t gpup_rd(struct gpup_dev *d, uint32_t reg);
@@ -61,6 +63,8 @@ int gpup_eventfd_wait(int efd, int timeout_ms);
 
 /* debugfs: a field of <vf>/vram, e.g. "pages_allocated" */
 long long gpup_debugfs_vram(const char *uuid, const char *field);
+/* a numeric field of <vf>/<file>, e.g. ("engine", "time_ns"); -1 if absent */
+long long gpup_debugfs_num(const char *uuid, const char *file, const char *field);
 /* a field of <vf>/<file> as text, e.g. ("migration", "last_error") */
 int gpup_debugfs_str(const char *uuid, const char *file, const char *field,
 		     char *out, size_t len);

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sysfs: /sys/bus/mdev/devices/<vf>/gpup/engine_budget, the share of each
+ * 100 ms period the VF's engine may run, in percent.  An administrator
+ * sets it as GPU-P hosts set a partition's scheduling share; the VM's
+ * cgroup (cpu.max, cpu.weight) bounds the same work from the host's side.
+ */
+#include <linux/device.h>
+#include <linux/kernel.h>
+#include <linux/sysfs.h>
+
+#include "gpup_sim.h"
+
+static ssize_t engine_budget_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct gpup_vf *vf = dev_get_drvdata(dev);
+	u32 budget;
+
+	mutex_lock(&vf->lock);
+	budget = vf->eng.budget;
+	mutex_unlock(&vf->lock);
+	return sysfs_emit(buf, "%u\n", budget);
+}
+
+static ssize_t engine_budget_store(struct device *dev,
+				   struct device_attribute *attr,
+				   const char *buf, size_t count)
+{
+	struct gpup_vf *vf = dev_get_drvdata(dev);
+	u32 budget;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &budget);
+	if (ret)
+		return ret;
+	if (!budget || budget > 100)
+		return -ERANGE;
+
+	mutex_lock(&vf->lock);
+	vf->eng.budget = budget;
+	mutex_unlock(&vf->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(engine_budget);
+
+static struct attribute *gpup_vf_attrs[] = {
+	&dev_attr_engine_budget.attr,
+	NULL,
+};
+
+static const struct attribute_group gpup_vf_group = {
+	.name = "gpup",
+	.attrs = gpup_vf_attrs,
+};
+
+const struct attribute_group *gpup_vf_groups[] = {
+	&gpup_vf_group,
+	NULL,
+};
