@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/pci_regs.h>
 
 #include "gpup_vfio.h"
 
@@ -92,6 +93,7 @@ int gpup_open(struct gpup_dev *d, const char *uuid)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	unsigned int i;
+	uint16_t cmd;
 	int ret;
 
 	memset(d, 0, sizeof(*d));
@@ -128,6 +130,12 @@ int gpup_open(struct gpup_dev *d, const char *uuid)
 		d->region_size[i] = ri.size;
 		d->region_flags[i] = ri.flags;
 	}
+	/* memory decode and bus mastering, as pci_enable_device() and pci_set_master() */
+	ret = gpup_cfg_rd(d, PCI_COMMAND, &cmd, sizeof(cmd));
+	cmd = htole16(le16toh(cmd) | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	ret = ret ?: gpup_cfg_wr(d, PCI_COMMAND, &cmd, sizeof(cmd));
+	if (ret)
+		goto err;
 	d->vram_size = d->region_size[VFIO_PCI_BAR2_REGION_INDEX];
 	d->vram = mmap(NULL, d->vram_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		       d->fd, d->region_off[VFIO_PCI_BAR2_REGION_INDEX]);
