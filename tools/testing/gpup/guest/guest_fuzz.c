@@ -120,6 +120,8 @@ static struct fvf vfs[NVF] = {
 	{ .profile = "small", .profile_id = GPUP_PROFILE_SMALL },
 	{ .profile = "medium", .profile_id = GPUP_PROFILE_MEDIUM },
 };
+
+/* The third VF, never fuzzed: it holds the canary */
 static struct fvf bystander = { .profile = "small", .profile_id = GPUP_PROFILE_SMALL };
 
 /* A fuzzing thread */
@@ -170,6 +172,7 @@ static const uint8_t canary[16] = {
 	0xc3, 0x5a, 0x17, 0xe9, 'g', 'p', 'u', 'p',
 	0x80, 0x0d, 0xf0, 0x0c, 0x6b, 0x1e, 0xa4, 0x29,
 };
+
 static long long bystander_sum, bystander_pages;
 
 static const uint8_t pci_id[4] = {
@@ -726,9 +729,10 @@ static void op_bar2_mapped_buf(struct fz *t, struct fvf *v)
 		n = pwrite(v->d.fd, buf, len, region(v, VFIO_PCI_BAR2_REGION_INDEX) + off);
 	else
 		n = pread(v->d.fd, buf, len, region(v, VFIO_PCI_BAR2_REGION_INDEX) + off);
-	if (judge(t, n, false, E(EIO) | E(EFAULT), "BAR2 %s %#llx+%llu, buffer in the %s VF's mapping",
-		  write ? "write" : "read", (unsigned long long)off,
-		  (unsigned long long)len, w->profile) && (n < 1 || (uint64_t)n > len))
+	if (judge(t, n, false, E(EIO) | E(EFAULT),
+		  "BAR2 %s %#llx+%llu, buffer in the %s VF's mapping", write ? "write" : "read",
+		  (unsigned long long)off, (unsigned long long)len, w->profile) &&
+	    (n < 1 || (uint64_t)n > len))
 		broken(t, "BAR2 access of %llu bytes with a mapped buffer moved %zd",
 		       (unsigned long long)len, n);
 }
