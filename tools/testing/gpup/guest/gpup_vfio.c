@@ -98,7 +98,7 @@ int gpup_enable(struct gpup_dev *d)
 	ret = gpup_cfg_rd(d, PCI_COMMAND, &cmd, sizeof(cmd));
 	if (ret)
 		return ret;
-	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	cmd = htole16(le16toh(cmd) | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	return gpup_cfg_wr(d, PCI_COMMAND, &cmd, sizeof(cmd));
 }
 
