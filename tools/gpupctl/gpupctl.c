@@ -28,8 +28,8 @@ static const char usage_text[] =
 "Manage GPU-P virtual functions (VFs) and follow their live migration.\n"
 "\n"
 "Commands:\n"
-"  list                  parents and their VFs: profile, VRAM, engine and\n"
-"                        migration state\n"
+"  list                  parents and their VFs: profile, VRAM, engine state,\n"
+"                        run time and budget, migration state\n"
 "  show VF               every attribute of a VF, with its last error;\n"
 "                        VF is an id or a device name (mdev UUID)\n"
 "  profiles              the partition profiles of each parent, with how many\n"
@@ -131,13 +131,17 @@ static void print_parent(const struct gpup_obj *p)
 
 static void print_vf_row(const struct gpup_obj *v)
 {
-	char b1[16], b2[16];
+	char b1[16], b2[16], run[32] = "-", budget[16] = "-";
 
 	printf("  %-4llu  %-36.36s  %-12.12s  ", gpup_num(v, GPUP_A_VF_ID),
 	       gpup_str(v, GPUP_A_VF_NAME), gpup_str(v, GPUP_A_VF_PROFILE_NAME));
 	put_used(stdout, 16, gpup_num(v, GPUP_A_VF_VRAM_USED), gpup_num(v, GPUP_A_VF_VRAM_SIZE));
-	printf("  %-8s  %s\n", enum_or(v, GPUP_A_VF_ENGINE_STATE, b1, sizeof(b1)),
-	       enum_or(v, GPUP_A_VF_MIG_STATE, b2, sizeof(b2)));
+	if (gpup_has(v, GPUP_A_VF_ENGINE_TIME))
+		gpup_secs(run, sizeof(run), gpup_num(v, GPUP_A_VF_ENGINE_TIME));
+	if (gpup_has(v, GPUP_A_VF_ENGINE_BUDGET))
+		snprintf(budget, sizeof(budget), "%llu%%", gpup_num(v, GPUP_A_VF_ENGINE_BUDGET));
+	printf("  %-8s  %-11s  %-6s  %s\n", enum_or(v, GPUP_A_VF_ENGINE_STATE, b1, sizeof(b1)),
+	       run, budget, enum_or(v, GPUP_A_VF_MIG_STATE, b2, sizeof(b2)));
 }
 
 static void list_human(const struct gpup_objs *parents, const struct gpup_objs *vfs)
@@ -155,8 +159,9 @@ static void list_human(const struct gpup_objs *parents, const struct gpup_objs *
 			if (gpup_num(&vfs->v[k], GPUP_A_VF_PARENT_ID) != id)
 				continue;
 			if (!head)
-				printf("  %-4s  %-36s  %-12s  %-16s  %-8s  %s\n", "ID", "NAME",
-				       "PROFILE", "VRAM USED/SIZE", "ENGINE", "MIGRATION");
+				printf("  %-4s  %-36s  %-12s  %-16s  %-8s  %-11s  %-6s  %s\n",
+				       "ID", "NAME", "PROFILE", "VRAM USED/SIZE", "ENGINE",
+				       "RUN TIME", "BUDGET", "MIGRATION");
 			head = true;
 			/* names are checked for terminal safety as they print */
 			print_vf_row(&vfs->v[k]);
@@ -301,6 +306,23 @@ static void show_str(const char *label, const struct gpup_obj *v, int attr)
 	putchar('\n');
 }
 
+/*
+ * "1.234 s run, 0.200 s throttled, backlog 12 commands, budget 25%": the
+ * kernel sends the four together, or (before it had them) none
+ */
+static void show_engine_use(const struct gpup_obj *v)
+{
+	unsigned long long backlog = gpup_num(v, GPUP_A_VF_ENGINE_BACKLOG);
+	char run[32], held[32];
+
+	if (!gpup_has(v, GPUP_A_VF_ENGINE_TIME))
+		return;
+	printf("  %-16s %s run, %s throttled, backlog %llu command%s, budget %llu%%\n",
+	       "engine use", gpup_secs(run, sizeof(run), gpup_num(v, GPUP_A_VF_ENGINE_TIME)),
+	       gpup_secs(held, sizeof(held), gpup_num(v, GPUP_A_VF_ENGINE_THROTTLED)),
+	       backlog, backlog == 1 ? "" : "s", gpup_num(v, GPUP_A_VF_ENGINE_BUDGET));
+}
+
 static void show_human(const struct gpup_obj *v)
 {
 	char b[16];
@@ -315,6 +337,7 @@ static void show_human(const struct gpup_obj *v)
 	show_size("VRAM used", v, GPUP_A_VF_VRAM_USED);
 	show_num("engines", v, GPUP_A_VF_ENGINES);
 	printf("  %-16s %s\n", "engine state", enum_or(v, GPUP_A_VF_ENGINE_STATE, b, sizeof(b)));
+	show_engine_use(v);
 	show_num("fence", v, GPUP_A_VF_FENCE);
 	printf("  %-16s %s\n", "migration state", enum_or(v, GPUP_A_VF_MIG_STATE, b, sizeof(b)));
 	show_size("pre-copy", v, GPUP_A_VF_PRECOPY_BYTES);

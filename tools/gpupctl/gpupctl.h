@@ -123,6 +123,8 @@ void gpup_json_end(struct gpup_json *j);
 
 /* Sizes as people read them: "256 MiB", "37.4 MiB" */
 const char *gpup_mib(char *buf, size_t len, unsigned long long bytes);
+/* Times, from nanoseconds, to the millisecond: "1.234 s" */
+const char *gpup_secs(char *buf, size_t len, unsigned long long ns);
 /* A string from the kernel or a file, made safe for a terminal */
 void gpup_put_safe(FILE *f, const char *s);
 

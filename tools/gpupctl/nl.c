@@ -78,6 +78,10 @@ static const struct gpup_field vf_fields[] = {
 	FIELD(GPUP_A_VF_ERROR_FIELD, "error_field", GPUP_K_STR),
 	ENUM(GPUP_A_VF_DIRECTION, "direction", mig_dir_names),
 	ENUM(GPUP_A_VF_RESULT, "result", mig_result_names),
+	FIELD(GPUP_A_VF_ENGINE_TIME, "engine_time", GPUP_K_U64),
+	FIELD(GPUP_A_VF_ENGINE_THROTTLED, "engine_throttled", GPUP_K_U64),
+	FIELD(GPUP_A_VF_ENGINE_BACKLOG, "engine_backlog", GPUP_K_U32),
+	FIELD(GPUP_A_VF_ENGINE_BUDGET, "engine_budget", GPUP_K_U32),
 };
 
 static_assert(GPUP_A_VF_MAX <= GPUP_OBJ_MAX_ATTR, "attributes fit the bitmap");

@@ -192,6 +192,12 @@ const char *gpup_mib(char *buf, size_t len, unsigned long long bytes)
 	return buf;
 }
 
+const char *gpup_secs(char *buf, size_t len, unsigned long long ns)
+{
+	snprintf(buf, len, "%llu.%03llu s", ns / 1000000000, ns / 1000000 % 1000);
+	return buf;
+}
+
 void gpup_put_safe(FILE *f, const char *s)
 {
 	for (; *s; s++) {

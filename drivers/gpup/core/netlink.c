@@ -182,6 +182,22 @@ static int gpup_nl_put_stats(struct sk_buff *skb, const struct gpup_mig_stats *s
 	return 0;
 }
 
+/* What the VF's engines do, as the backend told it */
+static int gpup_nl_put_engine(struct sk_buff *skb, const struct gpup_vf_info *vi)
+{
+	if (nla_put_u32(skb, GPUP_A_VF_ENGINES, vi->engines) ||
+	    nla_put_u32(skb, GPUP_A_VF_ENGINE_STATE, vi->engine_state) ||
+	    nla_put_u32(skb, GPUP_A_VF_FENCE, vi->fence) ||
+	    nla_put_u64_64bit(skb, GPUP_A_VF_ENGINE_TIME, vi->engine_time_ns,
+			      GPUP_A_VF_PAD) ||
+	    nla_put_u64_64bit(skb, GPUP_A_VF_ENGINE_THROTTLED, vi->engine_throttled_ns,
+			      GPUP_A_VF_PAD) ||
+	    nla_put_u32(skb, GPUP_A_VF_ENGINE_BACKLOG, vi->engine_backlog) ||
+	    nla_put_u32(skb, GPUP_A_VF_ENGINE_BUDGET, vi->engine_budget))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static void gpup_nl_snapshot(struct gpup_mig *mig, struct gpup_mig_stats *st,
 			     char *err, char *field)
 {
@@ -207,9 +223,7 @@ static int gpup_nl_vf_attrs(struct sk_buff *skb, struct gpup_mig *mig)
 	    nla_put_string(skb, GPUP_A_VF_PROFILE_NAME, vi.profile_name ?: "") ||
 	    nla_put_u64_64bit(skb, GPUP_A_VF_VRAM_SIZE, mig->vram_size, GPUP_A_VF_PAD) ||
 	    nla_put_u64_64bit(skb, GPUP_A_VF_VRAM_USED, vi.vram_used, GPUP_A_VF_PAD) ||
-	    nla_put_u32(skb, GPUP_A_VF_ENGINES, vi.engines) ||
-	    nla_put_u32(skb, GPUP_A_VF_ENGINE_STATE, vi.engine_state) ||
-	    nla_put_u32(skb, GPUP_A_VF_FENCE, vi.fence) ||
+	    gpup_nl_put_engine(skb, &vi) ||
 	    nla_put_u32(skb, GPUP_A_VF_MIG_STATE, READ_ONCE(mig->state)) ||
 	    gpup_nl_put_stats(skb, &st, err, field) ||
 	    nla_put_u32(skb, GPUP_A_VF_MIGRATIONS, st.migrations))

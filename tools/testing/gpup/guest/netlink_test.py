@@ -28,6 +28,7 @@ SPEC = os.path.join(TOP, "Documentation/netlink/specs/gpup.yaml")
 NLCTRL = os.path.join(KSRC, "Documentation/netlink/specs/nlctrl.yaml")
 PARENT = "/sys/class/mdev_bus/gpup_sim/mdev_supported_types"
 MIB = 1 << 20
+ENGINE_ATTRS = ("engine-time", "engine-throttled", "engine-backlog", "engine-budget")
 
 # An unprivileged run cannot read the cache: it is handed a copy
 YNL = os.environ.get("GPUP_YNL", os.path.join(KSRC, "tools/net/ynl"))
@@ -56,6 +57,13 @@ def vf_remove(uuid):
 
 def vf_by_name(nl, name):
     return nl.do("vf-get", {"name": name})
+
+
+def engine_sane(v):
+    """A VF's engine figures: each present, a count, the budget a percentage."""
+    for k in ENGINE_ATTRS:
+        assert type(v.get(k)) is int and v[k] >= 0, (k, v)
+    assert v["engine-budget"] <= 100, v
 
 
 def refused(fn, errno_want, msg_part=None):
@@ -129,10 +137,17 @@ def t_vf_get():
         assert vb["profile-name"] == "medium" and vb["engines"] == 2, vb
         assert va["mig-state"] == "running" and va["engine-state"] == "idle", va
         assert va["vram-used"] == 0 and va["migrations"] == 0, va
+        engine_sane(va)
+        engine_sane(vb)
+        assert (va["engine-time"], va["engine-throttled"], va["engine-backlog"]) == \
+            (0, 0, 0), ("a new VF has run nothing", va)
         assert nl.do("vf-get", {"id": vb["id"]})["name"] == b
         assert nl.do("vf-get", {"id": vb["id"], "name": b})["id"] == vb["id"]
-        names = {v["name"] for v in nl.dump("vf-get", {"parent-id": va["parent-id"]})}
+        dumped = nl.dump("vf-get", {"parent-id": va["parent-id"]})
+        names = {v["name"] for v in dumped}
         assert {a, b} <= names, names
+        for v in dumped:
+            engine_sane(v)
     finally:
         vf_remove(a)
         vf_remove(b)
@@ -180,6 +195,62 @@ def t_dump_many():
         print(f"# {len(vfs)} VFs in {nl.sock.recvs} reads")
     finally:
         for u in made:
+            vf_remove(u)
+
+
+def run_job(uuid, mib):
+    """gpup_job on the VF: FILL, COPY, FENCE; its wall time in ns."""
+    t0 = time.monotonic_ns()
+    r = subprocess.run([f"{BIN}/gpup_job", uuid, str(mib)], capture_output=True, text=True,
+                       timeout=600)
+    wall = time.monotonic_ns() - t0
+    assert r.returncode == 0 and "verified" in r.stdout, (r.stdout, r.stderr)
+    return wall
+
+
+def t_engine_job():
+    """A job's engine time shows in vf-get, nothing left in the backlog."""
+    nl = family()
+    a = vf_create("small")
+    try:
+        before = vf_by_name(nl, a)
+        wall = run_job(a, 8)
+        after = vf_by_name(nl, a)
+        engine_sane(after)
+        ran = after["engine-time"] - before["engine-time"]
+        held = after["engine-throttled"] - before["engine-throttled"]
+        print(f"# {ran} ns run, {held} ns throttled in {wall} ns, "
+              f"budget {after['engine-budget']}%")
+        assert ran > 0, ("engine-time did not grow", before, after)
+        assert held >= 0, ("engine-throttled went back", before, after)
+        # one engine: running or held back, only while the job lasted
+        assert ran + held <= wall, (ran, held, wall)
+        assert after["engine-backlog"] == 0 and after["engine-state"] == "idle", after
+        again = vf_by_name(nl, a)
+        assert again["engine-time"] == after["engine-time"], ("idle, yet running", again)
+    finally:
+        vf_remove(a)
+
+
+def t_engine_budget():
+    """25% per engine of the profile by default; set through sysfs, seen here."""
+    nl = family()
+    made = {p: vf_create(p) for p in ("small", "medium")}
+    try:
+        for p, u in made.items():
+            v = vf_by_name(nl, u)
+            want = min(25 * v["engines"], 100)
+            assert v["engine-budget"] == want, (p, v["engine-budget"], want)
+        u = made["small"]
+        path = f"/sys/bus/mdev/devices/{u}/gpup/engine_budget"
+        for pct in (10, 100, 25):
+            with open(path, "w") as f:
+                f.write(str(pct))
+            with open(path) as f:
+                assert int(f.read()) == pct, path
+            assert vf_by_name(nl, u)["engine-budget"] == pct, pct
+    finally:
+        for u in made.values():
             vf_remove(u)
 
 
@@ -342,7 +413,8 @@ def t_policy_matches_spec():
     assert admin == {"vf-clear-stats"}, admin
 
 
-TESTS = [t_parent_and_profiles, t_vf_get, t_hostile_requests, t_dump_many,
+TESTS = [t_parent_and_profiles, t_vf_get, t_engine_job, t_engine_budget,
+         t_hostile_requests, t_dump_many,
          t_clear_stats_needs_admin, t_monitor_migration, t_monitor_refusal,
          t_policy_matches_spec]
 
