@@ -55,6 +55,10 @@ GPUP_SPARSE7=$GPUP_CACHE/sparse-$GPUP_SPARSE7_PKGVER/sparse
 # The host release's dkms: unpacked by gpup-deps, never installed, run by gpup-dkms
 GPUP_DKMS_ROOT=$GPUP_CACHE/dkms
 GPUP_DKMS=$GPUP_DKMS_ROOT/usr/sbin/dkms
+# The host release's mdevctl for the demo guest, unpacked the same way:
+# installed, it would pull in udev
+GPUP_MDEVCTL_ROOT=$GPUP_CACHE/mdevctl
+GPUP_MDEVCTL=$GPUP_MDEVCTL_ROOT/usr/bin/mdevctl
 export CCACHE_DIR=${CCACHE_DIR:-$GPUP_CACHE/ccache}
 
 gpup_log() { printf '[gpup %s] %s\n' "$(date +%T)" "$*" >&2; }
