@@ -5,7 +5,8 @@
 # Debian's 6.12 kernel: image and headers must be this exact pair.
 GPUP_DEB_KVER=6.12.117+deb12-amd64
 GPUP_DEB_PKGVER=6.12.117-1~deb12u1
-# Where Debian 12 has them, for a Debian 13 host
+# Where Debian 12 has them: gpup-deps fetches them from there with an apt
+# of its own on either release
 GPUP_DEB_SUITES=bookworm,bookworm-security
 
 # Debian's newest kernel, from trixie-backports: the second guest kernel.
@@ -28,22 +29,24 @@ GPUP_DEB_ROOT=$GPUP_CACHE/debian-$GPUP_DEB_KVER
 GPUP_DEB7_ROOT=$GPUP_CACHE/debian-$GPUP_DEB7_KVER	# image, modules, config
 GPUP_KSRC7=$GPUP_CACHE/linux-source-7.3
 
-# The host's Debian release decides where the kernels' build trees are
+# Debian 12's 6.12 headers (with linux-kbuild's programs) and source
+# tarball, unpacked into the cache by gpup-deps on both releases: installed,
+# the headers would pull in the kernel image and with it initramfs-tools,
+# udev and a kernel in /boot
+GPUP_DEB_HEADERS=$GPUP_CACHE/headers-$GPUP_DEB_KVER/usr/src/linux-headers-$GPUP_DEB_KVER
+GPUP_KSRC_TAR=$GPUP_CACHE/linux-source-$GPUP_DEB_PKGVER.tar.xz
+
+# The host's Debian release decides where the 7.x kernel's build tree is
 GPUP_HOST=$(. /etc/os-release 2>/dev/null; echo "${VERSION_CODENAME:-}")
 case $GPUP_HOST in
 trixie)
-	# Debian 13: bookworm's 6.12 headers and source, and Debian's own
-	# 7.x headers, whose programs need its newer C library, unpacked
-	# into the cache by gpup-deps; clang for the fuzzers
-	GPUP_DEB_HEADERS=$GPUP_CACHE/headers-$GPUP_DEB_KVER/usr/src/linux-headers-$GPUP_DEB_KVER
-	GPUP_KSRC_TAR=$GPUP_CACHE/linux-source-$GPUP_DEB_PKGVER.tar.xz
+	# Debian 13: Debian's own 7.x headers, whose programs need its newer
+	# C library, unpacked into the cache by gpup-deps; clang for the fuzzers
 	GPUP_DEB7_KBUILD=$GPUP_CACHE/headers-$GPUP_DEB7_KVER/usr/src/linux-headers-$GPUP_DEB7_KVER
 	GPUP_CLANG_VER=19
 	;;
 *)
-	# Debian 12: the 6.12 pair installed; the 7.x tree prepared in the cache
-	GPUP_DEB_HEADERS=/usr/src/linux-headers-$GPUP_DEB_KVER
-	GPUP_KSRC_TAR=/usr/src/linux-source-6.12.tar.xz
+	# Debian 12: the 7.x tree prepared in the cache
 	GPUP_DEB7_KBUILD=$GPUP_CACHE/kbuild-$GPUP_DEB7_KVER	# prepared for M= builds
 	GPUP_CLANG_VER=14
 	;;
@@ -52,6 +55,10 @@ GPUP_SPARSE7=$GPUP_CACHE/sparse-$GPUP_SPARSE7_PKGVER/sparse
 # The host release's dkms: unpacked by gpup-deps, never installed, run by gpup-dkms
 GPUP_DKMS_ROOT=$GPUP_CACHE/dkms
 GPUP_DKMS=$GPUP_DKMS_ROOT/usr/sbin/dkms
+# The host release's mdevctl for the demo guest, unpacked the same way:
+# installed, it would pull in udev
+GPUP_MDEVCTL_ROOT=$GPUP_CACHE/mdevctl
+GPUP_MDEVCTL=$GPUP_MDEVCTL_ROOT/usr/bin/mdevctl
 export CCACHE_DIR=${CCACHE_DIR:-$GPUP_CACHE/ccache}
 
 gpup_log() { printf '[gpup %s] %s\n' "$(date +%T)" "$*" >&2; }
