@@ -478,6 +478,12 @@ void gpup_engine_close(struct gpup_vf *vf)
 	mutex_unlock(&vf->lock);
 	if (worker)
 		kthread_destroy_worker(worker);
+	/*
+	 * A kthread work stays tied to the worker it was last queued on:
+	 * forget the one just destroyed, for a cancel now and the next open's
+	 * worker.  Nothing queues it without a worker.
+	 */
+	kthread_init_delayed_work(&vf->eng.work, gpup_engine_work);
 	gpup_vram_set_owner(&vf->vram, NULL);
 	gpup_engine_start(vf);
 }

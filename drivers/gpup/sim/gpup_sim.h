@@ -107,6 +107,7 @@ struct gpup_vram {
 	struct rw_semaphore lock;	/* page lifetime against faults */
 	struct xarray pages;		/* page index -> struct page */
 	struct mem_cgroup *memcg;	/* the owner's, charged for pages */
+	struct rw_semaphore decode_lock;	/* a region access against @decode */
 	bool decode;			/* BAR2 answers: PCI memory enabled */
 	unsigned long *dirty;		/* a bit per page written */
 	struct address_space *mapping;	/* of the VFIO device file */

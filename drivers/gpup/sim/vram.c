@@ -65,6 +65,7 @@ int gpup_vram_init(struct gpup_vram *vram, u64 size)
 		return -EINVAL;
 
 	init_rwsem(&vram->lock);
+	init_rwsem(&vram->decode_lock);
 	xa_init_flags(&vram->pages, XA_FLAGS_ACCOUNT);
 	vram->memcg = NULL;
 	vram->decode = false;
@@ -105,14 +106,20 @@ void gpup_vram_set_owner(struct gpup_vram *vram, struct mem_cgroup *memcg)
 	mem_cgroup_put(old);
 }
 
-/* PCI memory decode switched: off, no mapping keeps a page */
+/*
+ * PCI memory decode switched: off, no mapping keeps a page.  A region
+ * access in progress ends first, so that one is whole or refused, never
+ * cut in the middle (vfio-pci's BARs behave alike).
+ */
 void gpup_vram_set_decode(struct gpup_vram *vram, bool decode)
 {
+	down_write(&vram->decode_lock);
 	down_write(&vram->lock);
 	vram->decode = decode;
 	if (!decode)
 		vram_zap(vram, 0, vram->npages);
 	up_write(&vram->lock);
+	up_write(&vram->decode_lock);
 }
 
 /*
@@ -197,7 +204,6 @@ typedef void (*vram_chunk_fn)(struct page *page, unsigned int poff,
 			      unsigned int len, void *ctx);
 
 #define VRAM_ALLOC	BIT(0)	/* a write: allocate, mark dirty */
-#define VRAM_BAR	BIT(1)	/* through BAR2: only while it decodes */
 
 static int vram_walk(struct gpup_vram *vram, u64 off, u64 len,
 		     unsigned int flags, vram_chunk_fn fn, void *ctx)
@@ -210,10 +216,6 @@ static int vram_walk(struct gpup_vram *vram, u64 off, u64 len,
 		return ret;
 
 	down_read(&vram->lock);
-	if (flags & VRAM_BAR && !vram->decode) {
-		up_read(&vram->lock);
-		return -EIO;
-	}
 	while (len) {
 		unsigned long idx = off >> PAGE_SHIFT;
 		unsigned int poff = offset_in_page(off);
@@ -321,14 +323,17 @@ ssize_t gpup_vram_rw_user(struct gpup_vram *vram, u64 off, char __user *buf,
 	if (!bounce)
 		return -ENOMEM;
 
-	while (done < len) {
+	down_read(&vram->decode_lock);
+	if (!vram->decode)
+		ret = -EIO;
+	while (!ret && done < len) {
 		size_t n = min_t(size_t, len - done, PAGE_SIZE);
 
 		if (write) {
 			ret = copy_from_user(bounce, buf + done, n) ? -EFAULT :
-			      vram_write(vram, off + done, bounce, n, VRAM_BAR);
+			      vram_write(vram, off + done, bounce, n, 0);
 		} else {
-			ret = vram_read(vram, off + done, bounce, n, VRAM_BAR);
+			ret = vram_read(vram, off + done, bounce, n, 0);
 			if (!ret && copy_to_user(buf + done, bounce, n))
 				ret = -EFAULT;
 		}
@@ -337,6 +342,7 @@ ssize_t gpup_vram_rw_user(struct gpup_vram *vram, u64 off, char __user *buf,
 		done += n;
 		cond_resched();
 	}
+	up_read(&vram->decode_lock);
 	kfree(bounce);
 	return done ? done : ret;
 }

@@ -761,12 +761,16 @@ down:
 	vf_down(&d);
 }
 
-/* A function reset keeps the command register, as vfio-pci restores it */
+/*
+ * A function reset keeps the command register, as vfio-pci restores it;
+ * a release and a new open give the engine a new thread
+ */
 static void test_resets_keep_command_register(void)
 {
 	const uint16_t on = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
 	struct gpup_dev d;
 	uint16_t cmd = 0;
+	char uuid[40];
 
 	if (!vf_up(&d, "small"))
 		return;
@@ -779,7 +783,19 @@ static void test_resets_keep_command_register(void)
 	if (!CHECK(!gpup_cfg_rd(&d, PCI_COMMAND, &cmd, 2) && (cmd & on) == on,
 		   "command %#x after CTRL.RESET", cmd))
 		goto down;
-	CHECK(gpup_rd(&d, GPUP_REG_ID) == GPUP_ID_MAGIC, "BAR0 after resets");
+	if (!CHECK(gpup_rd(&d, GPUP_REG_ID) == GPUP_ID_MAGIC, "BAR0 after resets"))
+		goto down;
+
+	/* released and opened again: a new engine thread takes the work */
+	snprintf(uuid, sizeof(uuid), "%s", d.uuid);
+	gpup_close(&d);
+	if (!CHECK(!gpup_open(&d, uuid), "reopen"))
+		return (void)gpup_vf_remove(uuid);
+	gpup_ring_init(&d, RING_BASE, RING_SIZE);
+	gpup_submit(&d, GPUP_CMD_FENCE, 3, 0, 0, 0);
+	gpup_kick(&d);
+	CHECK(!gpup_wait_idle(&d, 60000) && gpup_rd(&d, GPUP_REG_FENCE) == 3,
+	      "engine after reopening");
 down:
 	vf_down(&d);
 }
