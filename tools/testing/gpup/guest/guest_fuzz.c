@@ -96,11 +96,6 @@
 #define NERR		134		/* errno slots of the counters */
 #define E(e)		(1ULL << (e))
 #define MSI_CAP		0x40		/* the capability list's one entry */
-#define offsetofend(T, m)	(offsetof(T, m) + sizeof(((T *)0)->m))
-
-typedef uint16_t __attribute__((aligned(1))) u16_un;
-typedef uint32_t __attribute__((aligned(1))) u32_un;
-typedef uint64_t __attribute__((aligned(1))) u64_un;
 
 /* A VF under test, or the bystander */
 struct fvf {
@@ -234,10 +229,10 @@ static void broken(struct fz *t, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (t)
-		printf("# broken: thread %u, op %lu (%s, %s VF): %s\n", t->id, t->done,
-		       op_name(t->cur_op), t->cur_vf->profile, msg);
+		printf("# %s: thread %u, op %lu (%s, %s VF): %s\n", "invariant broken",
+		       t->id, t->done, op_name(t->cur_op), t->cur_vf->profile, msg);
 	else
-		printf("# broken: %s\n", msg);
+		printf("# %s: %s\n", "invariant broken", msg);
 }
 
 /*
@@ -282,7 +277,8 @@ static void scan(struct fz *t, const void *buf, size_t len, uint64_t off)
 /* ---- BAR2 mapping accesses, SIGBUS caught per thread ------------------- */
 
 static __thread sigjmp_buf bus_jmp;
-static __thread volatile sig_atomic_t bus_armed;
+/* set around a mapped access; sig_atomic_t, as the handler reads it */
+static __thread sig_atomic_t bus_armed;
 
 static void on_sigbus(int sig)
 {
@@ -324,31 +320,13 @@ static bool mapped_access(struct fz *t, uint8_t *p, unsigned int size, bool stor
 		return false;
 	}
 	bus_armed = 1;
-	switch (size) {
-	case 1:
-		if (store)
-			*(volatile uint8_t *)p = val;
-		else
-			(void)*(volatile uint8_t *)p;
-		break;
-	case 2:
-		if (store)
-			*(volatile u16_un *)p = val;
-		else
-			(void)*(volatile u16_un *)p;
-		break;
-	case 4:
-		if (store)
-			*(volatile u32_un *)p = val;
-		else
-			(void)*(volatile u32_un *)p;
-		break;
-	default:
-		if (store)
-			*(volatile u64_un *)p = val;
-		else
-			(void)*(volatile u64_un *)p;
-		break;
+	/* a compiler barrier around the copy: the access happens, at once */
+	if (store) {
+		memcpy(p, &val, size);
+		__asm__ __volatile__("" : : : "memory");
+	} else {
+		memcpy(&val, p, size);
+		__asm__ __volatile__("" : : "r" (val) : "memory");
 	}
 	bus_armed = 0;
 	return true;
@@ -401,8 +379,9 @@ static void cfg_command(struct fz *t, struct fvf *v, uint16_t set, uint16_t clea
 	n = pread(v->d.fd, b, 4, off);
 	if (!judge(t, n, false, 0, "config read of the command register"))
 		return;
-	cmd = (le16toh(*(u16_un *)b) | set) & ~clear;
-	*(u16_un *)b = htole16(cmd);
+	memcpy(&cmd, b, sizeof(cmd));
+	cmd = htole16((le16toh(cmd) | set) & ~clear);
+	memcpy(b, &cmd, sizeof(cmd));
 	n = pwrite(v->d.fd, b, size, off);
 	if (judge(t, n, false, 0, "config write of %u bytes to the command register",
 		  size) && n != size)
@@ -1219,19 +1198,19 @@ static void op_info(struct fz *t, struct fvf *v)
 	switch (below(t, 3)) {
 	case 0:
 		cmd = VFIO_DEVICE_GET_INFO;
-		minsz = offsetofend(struct vfio_device_info, num_irqs);
+		minsz = offsetof(struct vfio_device_info, num_irqs) + sizeof(__u32);
 		di->argsz = argsz;
 		break;
 	case 1:
 		cmd = VFIO_DEVICE_GET_REGION_INFO;
-		minsz = offsetofend(struct vfio_region_info, offset);
+		minsz = offsetof(struct vfio_region_info, offset) + sizeof(__u64);
 		ri->argsz = argsz;
 		ri->index = index;
 		bad_index = index >= VFIO_PCI_NUM_REGIONS;
 		break;
 	default:
 		cmd = VFIO_DEVICE_GET_IRQ_INFO;
-		minsz = offsetofend(struct vfio_irq_info, count);
+		minsz = offsetof(struct vfio_irq_info, count) + sizeof(__u32);
 		ii->argsz = argsz;
 		ii->index = index;
 		bad_index = index >= VFIO_PCI_NUM_IRQS;
@@ -1337,7 +1316,7 @@ static int pick_op(struct fz *t)
 }
 
 /* The stack a thread uses, faulted in before the cgroup's baseline */
-static void __attribute__((noinline)) touch_stack(void)
+static void touch_stack(void)
 {
 	char pad[256 * KIB];
 
@@ -1736,13 +1715,15 @@ static void print_stats(double secs)
 		ok += stat_n[i][0];
 		bus += stat_sigbus[i];
 	}
-	printf("# fuzz: seed %llu: %lu ops in %.1f s, %.0f ops/s; calls %lu ok, %lu refused (EINVAL %lu, EIO %lu, EFAULT %lu, EBUSY %lu, ENOTTY %lu, EBADF %lu), %lu SIGBUS\n",
-	       (unsigned long long)seed, total_ops, secs, total_ops / secs, ok, refused,
-	       errs[EINVAL], errs[EIO], errs[EFAULT], errs[EBUSY], errs[ENOTTY], errs[EBADF],
-	       bus);
-	printf("# fuzz: longest VFIO_DEVICE_RESET %.1f ms, %lu MiB of reads scanned for the canary, backlogs queued %lu and %lu\n",
-	       reset_max_ns / 1e6, (unsigned long)(bytes_scanned / MIB), vfs[0].backlogs,
-	       vfs[1].backlogs);
+	printf("# fuzz: seed %llu: %lu ops in %.1f s, %.0f ops/s; ",
+	       (unsigned long long)seed, total_ops, secs, total_ops / secs);
+	printf("calls %lu ok, %lu refused (EINVAL %lu, EIO %lu, EFAULT %lu, ", ok, refused,
+	       errs[EINVAL], errs[EIO], errs[EFAULT]);
+	printf("EBUSY %lu, ENOTTY %lu, EBADF %lu), %lu SIGBUS\n", errs[EBUSY],
+	       errs[ENOTTY], errs[EBADF], bus);
+	printf("# fuzz: longest VFIO_DEVICE_RESET %.1f ms, ", reset_max_ns / 1e6);
+	printf("%lu MiB of reads scanned for the canary, ", (unsigned long)(bytes_scanned / MIB));
+	printf("backlogs queued %lu and %lu\n", vfs[0].backlogs, vfs[1].backlogs);
 }
 
 /* Waits for the threads; a thread that stops advancing is a hang */
@@ -1771,8 +1752,9 @@ static bool wait_threads(void)
 				last[i] = d;
 				still[i] = time(NULL);
 			} else if (time(NULL) - still[i] > STUCK_S) {
-				printf("Bail out! thread %u stuck for %d s in op %lu (%s) on the %s VF\n",
-				       i, STUCK_S, d, op_name(t->cur_op), t->cur_vf->profile);
+				printf("Bail out! thread %u stuck for %d s ", i, STUCK_S);
+				printf("in op %lu (%s) on the %s VF\n", d, op_name(t->cur_op),
+				       t->cur_vf->profile);
 				return false;
 			}
 		}

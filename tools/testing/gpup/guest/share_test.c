@@ -49,6 +49,22 @@
 
 static bool have_cgroup;
 
+/* One 32-bit access to the VRAM mapping, made at once */
+static uint32_t mapped_rd(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	__asm__ __volatile__("" : : "r" (v) : "memory");
+	return v;
+}
+
+static void mapped_wr(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+	__asm__ __volatile__("" : : : "memory");
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -418,8 +434,9 @@ static void test_memory_max_halts_engine(void)
 	pages = gpup_debugfs_vram(uuid, "pages_allocated");
 	error = gpup_debugfs_num(uuid, "regs", "error");
 	kills = cg_num(CG_B, "memory.events", "oom_kill");
-	printf("# FILL of 60 MiB under a 32 MiB memory.max: status %#llx error %lld, %lld KiB allocated\n",
-	       status_reg, error, pages * 4);
+	printf("# FILL of 60 MiB under a 32 MiB memory.max: status %#llx error %lld, ",
+	       status_reg, error);
+	printf("%lld KiB allocated\n", pages * 4);
 	cg_set(CG_B, "memory.max", "max");
 	if (child > 0 && kill(child, SIGKILL) == 0)
 		waitpid(child, &status, 0);
@@ -540,8 +557,8 @@ down_a:
 /* A task on the CPU of a long kernel loop, noting its longest wait */
 struct spinner {
 	pthread_t thread;
-	volatile bool stop;
-	volatile bool armed;
+	bool stop;		/* __atomic accesses: two threads */
+	bool armed;
 	uint64_t max_gap;
 };
 
@@ -551,9 +568,9 @@ static void *spin(void *arg)
 	uint64_t last = now_ns(), t;
 
 	pin(0, 0);
-	while (!s->stop) {
+	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED)) {
 		t = now_ns();
-		if (s->armed && t - last > s->max_gap)
+		if (__atomic_load_n(&s->armed, __ATOMIC_RELAXED) && t - last > s->max_gap)
 			s->max_gap = t - last;
 		last = t;
 	}
@@ -561,7 +578,7 @@ static void *spin(void *arg)
 }
 
 /* How long the longest wait of a task on our CPU was while @fn ran */
-static uint64_t starved_while(void (*fn)(struct gpup_dev *), struct gpup_dev *d,
+static uint64_t starved_while(void (*fn)(struct gpup_dev *d), struct gpup_dev *d,
 			      uint64_t *took)
 {
 	struct spinner s = { 0 };
@@ -570,12 +587,12 @@ static uint64_t starved_while(void (*fn)(struct gpup_dev *), struct gpup_dev *d,
 	pin(0, 0);
 	pthread_create(&s.thread, NULL, spin, &s);
 	sleep_ms(50);
-	s.armed = true;
+	__atomic_store_n(&s.armed, true, __ATOMIC_RELAXED);
 	t0 = now_ns();
 	fn(d);
 	*took = now_ns() - t0;
-	s.armed = false;
-	s.stop = true;
+	__atomic_store_n(&s.armed, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&s.stop, true, __ATOMIC_RELAXED);
 	pthread_join(s.thread, NULL);
 	return s.max_gap;
 }
@@ -601,7 +618,7 @@ static void test_long_loops_reschedule(void)
 {
 	struct {
 		const char *what;
-		void (*fn)(struct gpup_dev *);
+		void (*fn)(struct gpup_dev *d);
 	} loops[] = { { "region read", do_region_read }, { "reset", do_reset } };
 	uint64_t gap, took;
 	struct gpup_dev d;
@@ -658,7 +675,7 @@ static void test_memory_decode_gates_bars(void)
 	bar0 = d.region_off[VFIO_PCI_BAR0_REGION_INDEX];
 	bar2 = d.region_off[VFIO_PCI_BAR2_REGION_INDEX];
 	gpup_wr(&d, GPUP_REG_SCRATCH0, 0x1234);
-	*(volatile uint32_t *)(d.vram + DATA) = 0xabcd;
+	mapped_wr(d.vram + DATA, 0xabcd);
 	if (!CHECK(set_command(&d, PCI_COMMAND_MEMORY, 0), "clear memory"))
 		goto down;
 	if (!CHECK(pread(d.fd, &v, 4, bar0) < 0 && errno == EIO, "BAR0 read: %m"))
@@ -670,7 +687,7 @@ static void test_memory_decode_gates_bars(void)
 		goto down;
 	child = fork();
 	if (child == 0)
-		_exit(*(volatile uint32_t *)(d.vram + DATA) == 0xabcd ? 0 : 1);
+		_exit(mapped_rd(d.vram + DATA) == 0xabcd ? 0 : 1);
 	if (!CHECK(child > 0 && waitpid(child, &status, 0) == child &&
 		   WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
 		   "mapping without decode: status %#x", status))
@@ -679,7 +696,7 @@ static void test_memory_decode_gates_bars(void)
 		goto down;
 	if (!CHECK(gpup_rd(&d, GPUP_REG_SCRATCH0) == 0x1234, "scratch lost"))
 		goto down;
-	CHECK(*(volatile uint32_t *)(d.vram + DATA) == 0xabcd, "VRAM lost");
+	CHECK(mapped_rd(d.vram + DATA) == 0xabcd, "VRAM lost");
 down:
 	vf_down(&d);
 }
@@ -948,12 +965,13 @@ static int bench_phase(struct bench_vm *vm, const char *what, unsigned int secs)
 
 		if (vm[i].pin)
 			want = 0.5;
-		printf("bench: %s: VF %d (%s) ran its engine %.1f%% of the time against %.0f%% due,"
-		       " ratio %.2f (target 0.80-1.20)\n", what, i + 1, vm[i].profile,
-		       share * 100, want * 100, share / want);
+		printf("bench: %s: VF %d (%s) ran its engine %.1f%% of the time", what, i + 1,
+		       vm[i].profile, share * 100);
+		printf(" against %.0f%% due, ratio %.2f (target 0.80-1.20)\n", want * 100,
+		       share / want);
 	}
-	printf("bench: %s: CPU charged to the two VMs %.0f ms of %.0f ms the host spent,"
-	       " ratio %.2f (target >= 0.90)\n", what, (u1 - u0) / 1e3, (h1 - h0) / 1e3,
+	printf("bench: %s: CPU charged to the two VMs %.0f ms", what, (u1 - u0) / 1e3);
+	printf(" of %.0f ms the host spent, ratio %.2f (target >= 0.90)\n", (h1 - h0) / 1e3,
 	       h1 > h0 ? (double)(u1 - u0) / (h1 - h0) : 0.0);
 	return 0;
 }
@@ -970,7 +988,7 @@ static int bench(unsigned int secs)
 	};
 
 	if (!cg_setup()) {
-		printf("bench: failed: no cgroup v2 with cpu and memory\n");
+		printf("%s: failed: no cgroup v2 with cpu and memory\n", "bench");
 		return 1;
 	}
 	return bench_phase(budgets, "default budgets", secs) |
