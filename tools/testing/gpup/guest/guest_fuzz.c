@@ -277,12 +277,22 @@ static void scan(struct fz *t, const void *buf, size_t len, uint64_t off)
 /* ---- BAR2 mapping accesses, SIGBUS caught per thread ------------------- */
 
 static __thread sigjmp_buf bus_jmp;
-/* set around a mapped access; sig_atomic_t, as the handler reads it */
+/*
+ * Set around a mapped access.  The handler reads it: every access is an
+ * __atomic one with a signal fence, so the compiler neither drops nor moves
+ * it across the access (what volatile would do).
+ */
 static __thread sig_atomic_t bus_armed;
+
+static void bus_arm(sig_atomic_t on)
+{
+	__atomic_store_n(&bus_armed, on, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
 
 static void on_sigbus(int sig)
 {
-	if (!bus_armed) {
+	if (!__atomic_load_n(&bus_armed, __ATOMIC_RELAXED)) {
 		/* not an access of ours: die of it, as the test must fail */
 		signal(sig, SIG_DFL);
 		raise(sig);
@@ -300,13 +310,13 @@ static void sigbus_count(struct fz *t)
 static bool mapped_copy(struct fz *t, void *dst, const void *src, size_t len)
 {
 	if (sigsetjmp(bus_jmp, 1)) {
-		bus_armed = 0;
+		bus_arm(0);
 		sigbus_count(t);
 		return false;
 	}
-	bus_armed = 1;
+	bus_arm(1);
 	memcpy(dst, src, len);
-	bus_armed = 0;
+	bus_arm(0);
 	return true;
 }
 
@@ -315,11 +325,11 @@ static bool mapped_access(struct fz *t, uint8_t *p, unsigned int size, bool stor
 			  uint64_t val)
 {
 	if (sigsetjmp(bus_jmp, 1)) {
-		bus_armed = 0;
+		bus_arm(0);
 		sigbus_count(t);
 		return false;
 	}
-	bus_armed = 1;
+	bus_arm(1);
 	/* a compiler barrier around the copy: the access happens, at once */
 	if (store) {
 		memcpy(p, &val, size);
@@ -328,7 +338,7 @@ static bool mapped_access(struct fz *t, uint8_t *p, unsigned int size, bool stor
 		memcpy(&val, p, size);
 		__asm__ __volatile__("" : : "r" (val) : "memory");
 	}
-	bus_armed = 0;
+	bus_arm(0);
 	return true;
 }
 
