@@ -277,31 +277,19 @@ struct page *gpup_vram_get_page(struct gpup_vram *vram, unsigned long idx)
 	return page;
 }
 
-static int vram_read(struct gpup_vram *vram, u64 off, void *buf, size_t len,
-		     unsigned int flags)
+int gpup_vram_read(struct gpup_vram *vram, u64 off, void *buf, size_t len)
 {
 	u8 *cursor = buf;
 
-	return vram_walk(vram, off, len, flags, chunk_read, &cursor);
-}
-
-static int vram_write(struct gpup_vram *vram, u64 off, const void *buf,
-		      size_t len, unsigned int flags)
-{
-	const u8 *cursor = buf;
-
-	return vram_walk(vram, off, len, flags | VRAM_ALLOC, chunk_write, &cursor);
-}
-
-int gpup_vram_read(struct gpup_vram *vram, u64 off, void *buf, size_t len)
-{
-	return vram_read(vram, off, buf, len, 0);
+	return vram_walk(vram, off, len, 0, chunk_read, &cursor);
 }
 
 int gpup_vram_write(struct gpup_vram *vram, u64 off, const void *buf,
 		    size_t len)
 {
-	return vram_write(vram, off, buf, len, 0);
+	const u8 *cursor = buf;
+
+	return vram_walk(vram, off, len, VRAM_ALLOC, chunk_write, &cursor);
 }
 
 /*
@@ -331,9 +319,9 @@ ssize_t gpup_vram_rw_user(struct gpup_vram *vram, u64 off, char __user *buf,
 
 		if (write) {
 			ret = copy_from_user(bounce, buf + done, n) ? -EFAULT :
-			      vram_write(vram, off + done, bounce, n, 0);
+			      gpup_vram_write(vram, off + done, bounce, n);
 		} else {
-			ret = vram_read(vram, off + done, bounce, n, 0);
+			ret = gpup_vram_read(vram, off + done, bounce, n);
 			if (!ret && copy_to_user(buf + done, bounce, n))
 				ret = -EFAULT;
 		}
