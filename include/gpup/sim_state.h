@@ -62,7 +62,9 @@ struct gpup_sim_mutable {
 	__u8 config[256];	/* PCI config space */
 };
 
-#define GPUP_SIM_IRQ_INTX_MASKED	0x00000001U
+#define GPUP_SIM_IRQ_INTX_MASKED	0x00000001U	/* INTx signalled, not unmasked */
+#define GPUP_SIM_IRQ_MSI_PENDING	0x00000002U	/* MSI due, bus master off */
+#define GPUP_SIM_IRQ_FLAGS		(GPUP_SIM_IRQ_INTX_MASKED | GPUP_SIM_IRQ_MSI_PENDING)
 
 /*
  * An engine's context image: what the engine keeps of its own between

@@ -193,7 +193,8 @@ static void sim_mutable_encode(struct gpup_vf *vf, struct gpup_sim_mutable *m)
 	m->fence = cpu_to_le32(r->fence);
 	m->fence_count = cpu_to_le32(r->fence_count);
 	m->cmd_count = cpu_to_le32(r->cmd_count);
-	m->irq_flags = cpu_to_le32(vf->intx_masked ? GPUP_SIM_IRQ_INTX_MASKED : 0);
+	m->irq_flags = cpu_to_le32((vf->intx_masked ? GPUP_SIM_IRQ_INTX_MASKED : 0) |
+				   (vf->msi_pending ? GPUP_SIM_IRQ_MSI_PENDING : 0));
 	gpup_cfg_read(&vf->cfg, 0, m->config, sizeof(m->config));
 }
 
@@ -260,7 +261,7 @@ static int sim_mutable_check(const struct gpup_sim_mutable *m, struct gpup_regs 
 	u32 irq_flags = le32_to_cpu(m->irq_flags);
 	const char *field;
 
-	if (m->reserved || irq_flags & ~GPUP_SIM_IRQ_INTX_MASKED) {
+	if (m->reserved || irq_flags & ~GPUP_SIM_IRQ_FLAGS) {
 		strscpy(why->field, m->reserved ? "reserved" : "irq_flags");
 		strscpy(why->msg, "reserved bits set in the mutable record");
 		return -EINVAL;
@@ -305,10 +306,13 @@ static int gpup_sim_restore_mutable(struct gpup_mig *mig,
 	mutex_lock(&vf->lock);
 	memcpy(vf->ctx + c->off + n - hdr, c->data + n, c->len - n);
 	if (c->off + c->len == c->total) {
-		sim_regs_decode(m, &vf->regs);
-		vf->intx_masked = le32_to_cpu(m->irq_flags) & GPUP_SIM_IRQ_INTX_MASKED;
+		u32 irq_flags = le32_to_cpu(m->irq_flags);
 		u16 old = gpup_cfg_command(&vf->cfg);
 
+		sim_regs_decode(m, &vf->regs);
+		vf->intx_masked = irq_flags & GPUP_SIM_IRQ_INTX_MASKED;
+		/* an MSI held back by bus mastering off goes out when it is on */
+		vf->msi_pending = irq_flags & GPUP_SIM_IRQ_MSI_PENDING;
 		/* the target's read-only config stays; the guest-writable bits move */
 		gpup_cfg_init(&vf->cfg, vf->profile);
 		gpup_cfg_write(&vf->cfg, 0, m->config, sizeof(m->config));

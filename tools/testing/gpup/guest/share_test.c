@@ -778,6 +778,75 @@ down:
 	vf_down(&d);
 }
 
+/* @src's state into @dst through a stop-copy stream; both end RUNNING */
+static bool move_state(struct gpup_dev *src, struct gpup_dev *dst)
+{
+	static char chunk[256 * 1024];
+	int sfd, dfd, ok = 0;
+	ssize_t n = -1;
+
+	sfd = gpup_mig_set_state(src, VFIO_DEVICE_STATE_STOP_COPY);
+	dfd = gpup_mig_set_state(dst, VFIO_DEVICE_STATE_RESUMING);
+	if (sfd >= 0 && dfd >= 0) {
+		while ((n = read(sfd, chunk, sizeof(chunk))) > 0)
+			if (write(dfd, chunk, n) != n)
+				break;
+		/* no data fd in RUNNING: -1 */
+		ok = !n && gpup_mig_set_state(dst, VFIO_DEVICE_STATE_RUNNING) == -1;
+	}
+	if (sfd >= 0)
+		close(sfd);
+	if (dfd >= 0)
+		close(dfd);
+	gpup_mig_set_state(src, VFIO_DEVICE_STATE_RUNNING);
+	return CHECK(ok, "stream: sfd %d dfd %d last read %zd", sfd, dfd, n);
+}
+
+/* An MSI held back while bus mastering is off moves with the VF */
+static void test_held_msi_migrates(void)
+{
+	int sefd = -1, defd = -1;
+	struct gpup_dev a, b;
+
+	if (!vf_up(&a, "small"))
+		return;
+	if (!vf_up(&b, "small"))
+		goto down_a;
+	sefd = gpup_irq_eventfd(&a, VFIO_PCI_MSI_IRQ_INDEX);
+	defd = gpup_irq_eventfd(&b, VFIO_PCI_MSI_IRQ_INDEX);
+	if (!CHECK(sefd >= 0 && defd >= 0, "MSI: %d %d", sefd, defd))
+		goto out;
+	gpup_wr(&a, GPUP_REG_INT_MASK, 0);
+	gpup_submit(&a, GPUP_CMD_FENCE, 1, 0, 0, 0);
+	gpup_kick(&a);
+	if (!CHECK(!gpup_wait_idle(&a, 60000), "idle"))
+		goto out;
+	if (!CHECK(set_command(&a, PCI_COMMAND_MASTER, 0), "clear master"))
+		goto out;
+	gpup_wr(&a, GPUP_REG_INT_MASK, GPUP_INT_FENCE);
+	if (!CHECK(gpup_eventfd_wait(sefd, 200) == 0, "MSI without bus master"))
+		goto out;
+	if (!move_state(&a, &b))
+		goto out;
+	if (!CHECK(gpup_eventfd_wait(defd, 200) == 0, "target's MSI without bus master"))
+		goto out;
+	if (!CHECK(set_command(&b, 0, PCI_COMMAND_MASTER), "set master"))
+		goto out;
+	CHECK(gpup_eventfd_wait(defd, 5000) == 1, "the held-back MSI was lost in migration");
+out:
+	if (sefd >= 0) {
+		gpup_irq_disable(&a, VFIO_PCI_MSI_IRQ_INDEX);
+		close(sefd);
+	}
+	if (defd >= 0) {
+		gpup_irq_disable(&b, VFIO_PCI_MSI_IRQ_INDEX);
+		close(defd);
+	}
+	vf_down(&b);
+down_a:
+	vf_down(&a);
+}
+
 /*
  * A function reset keeps the command register, as vfio-pci restores it;
  * a release and a new open give the engine a new thread
@@ -1006,6 +1075,7 @@ static const struct tap_test tests[] = {
 	{ "memory_decode_gates_bars", test_memory_decode_gates_bars },
 	{ "bus_master_gates_engine_and_msi", test_bus_master_gates_engine_and_msi },
 	{ "unmask_delivers_pending_msi", test_unmask_delivers_pending_msi },
+	{ "held_msi_migrates", test_held_msi_migrates },
 	{ "resets_keep_command_register", test_resets_keep_command_register },
 };
 
