@@ -198,6 +198,7 @@ struct gpup_vf {
 	struct eventfd_ctx *req_trigger;	/* asks the user to release */
 	bool intx_masked;
 	bool msi_pending;		/* due while bus mastering was off */
+	bool dma_logging;		/* the user started DMA dirty logging */
 	u8 *ctx;			/* engines' context images, under lock */
 	struct gpup_mig mig;		/* VFIO migration, via the core */
 	/* a target's device state until its last chunk, under mig's locks */
@@ -239,6 +240,10 @@ void gpup_vf_reset(struct gpup_vf *vf, enum gpup_reset_kind kind);
 /* mig.c: the backend of the migration core */
 extern const struct gpup_mig_ops gpup_sim_mig_ops;
 extern const struct vfio_migration_ops gpup_sim_mig_vfio_ops;
+
+/* dma_log.c */
+void gpup_sim_dma_log_init(struct gpup_vf *vf);
+void gpup_sim_dma_log_close(struct gpup_vf *vf);
 
 /* debugfs.c */
 void gpup_debugfs_init(void);

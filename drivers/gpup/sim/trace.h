@@ -65,6 +65,26 @@ TRACE_EVENT(gpup_sim_reset,
 	TP_printk("%s pages_freed=%lu", __get_str(vf), __entry->pages_freed)
 );
 
+/* The user's DMA dirty logging: started, stopped (reports are empty) */
+TRACE_EVENT(gpup_sim_dma_log,
+	TP_PROTO(const char *vf, const char *what, u32 ranges, int ret),
+	TP_ARGS(vf, what, ranges, ret),
+	TP_STRUCT__entry(
+		__string(vf, vf)
+		__string(what, what)
+		__field(u32, ranges)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__assign_str(vf);
+		__assign_str(what);
+		__entry->ranges = ranges;
+		__entry->ret = ret;
+	),
+	TP_printk("%s %s ranges=%u ret=%d", __get_str(vf), __get_str(what),
+		  __entry->ranges, __entry->ret)
+);
+
 #endif /* _GPUP_SIM_TRACE_H_ */
 
 #undef TRACE_INCLUDE_PATH

@@ -48,6 +48,7 @@ static int gpup_vf_init(struct vfio_device *vdev)
 	if (ret)
 		goto err_vram;
 	vdev->mig_ops = &gpup_sim_mig_vfio_ops;
+	gpup_sim_dma_log_init(vf);
 
 	mutex_init(&vf->reset_lock);
 	mutex_init(&vf->lock);
@@ -214,6 +215,7 @@ static void gpup_vf_close(struct vfio_device *vdev)
 	struct gpup_vf *vf = vdev_to_vf(vdev);
 
 	gpup_mig_close(&vf->mig);
+	gpup_sim_dma_log_close(vf);
 	mutex_lock(&vf->lock);
 	gpup_vf_irqs_disable_locked(vf);
 	irq_set_trigger(&vf->req_trigger, NULL);

@@ -363,7 +363,7 @@ int gpup_debugfs_str(const char *uuid, const char *file, const char *field,
 }
 
 /* VFIO_DEVICE_FEATURE with a payload of @len bytes, copied in and out */
-static int device_feature(struct gpup_dev *d, uint32_t flags, void *data, size_t len)
+int gpup_device_feature(struct gpup_dev *d, uint32_t flags, void *data, size_t len)
 {
 	char buf[sizeof(struct vfio_device_feature) + 64] = {};
 	struct vfio_device_feature *feat = (void *)buf;
@@ -372,17 +372,32 @@ static int device_feature(struct gpup_dev *d, uint32_t flags, void *data, size_t
 		return -EINVAL;
 	feat->argsz = sizeof(*feat) + len;
 	feat->flags = flags;
-	memcpy(feat->data, data, len);
+	if (len)
+		memcpy(feat->data, data, len);
 	if (ioctl(d->fd, VFIO_DEVICE_FEATURE, feat))
 		return -errno;
-	memcpy(data, feat->data, len);
+	if (len)
+		memcpy(data, feat->data, len);
 	return 0;
+}
+
+bool gpup_kernel_has(const char *name)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], sym[256];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %255s", sym) == 1 && !strcmp(sym, name);
+	if (f)
+		fclose(f);
+	return found;
 }
 
 int gpup_mig_set_state(struct gpup_dev *d, uint32_t state)
 {
 	struct vfio_device_feature_mig_state mig = { .device_state = state, .data_fd = -1 };
-	int ret = device_feature(d, VFIO_DEVICE_FEATURE_SET |
+	int ret = gpup_device_feature(d, VFIO_DEVICE_FEATURE_SET |
 				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &mig, sizeof(mig));
 
 	return ret ? ret : mig.data_fd;
@@ -391,7 +406,7 @@ int gpup_mig_set_state(struct gpup_dev *d, uint32_t state)
 int gpup_mig_get_state(struct gpup_dev *d)
 {
 	struct vfio_device_feature_mig_state mig = {};
-	int ret = device_feature(d, VFIO_DEVICE_FEATURE_GET |
+	int ret = gpup_device_feature(d, VFIO_DEVICE_FEATURE_GET |
 				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &mig, sizeof(mig));
 
 	return ret ? ret : (int)mig.device_state;
@@ -411,7 +426,7 @@ int gpup_mig_precopy_info(int data_fd, uint64_t *initial, uint64_t *dirty)
 long long gpup_mig_data_size(struct gpup_dev *d)
 {
 	struct vfio_device_feature_mig_data_size sz = {};
-	int ret = device_feature(d, VFIO_DEVICE_FEATURE_GET |
+	int ret = gpup_device_feature(d, VFIO_DEVICE_FEATURE_GET |
 				 VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &sz, sizeof(sz));
 
 	return ret ? ret : (long long)sz.stop_copy_length;

@@ -69,6 +69,11 @@ long long gpup_debugfs_num(const char *uuid, const char *file, const char *field
 int gpup_debugfs_str(const char *uuid, const char *file, const char *field,
 		     char *out, size_t len);
 
+/* VFIO_DEVICE_FEATURE with @len (at most 64) bytes of @data: 0 or -errno */
+int gpup_device_feature(struct gpup_dev *d, uint32_t flags, void *data, size_t len);
+/* whether the running kernel has @name (/proc/kallsyms) */
+bool gpup_kernel_has(const char *name);
+
 /* VFIO migration v2: returns the data fd (or -1 for none) or -errno */
 int gpup_mig_set_state(struct gpup_dev *d, uint32_t state);
 int gpup_mig_get_state(struct gpup_dev *d);
