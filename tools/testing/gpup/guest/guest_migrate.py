@@ -29,7 +29,8 @@ import sys
 import time
 
 from l2vm import L2VM, L2Timeout, available
-from qemu_migrate import WORK, debugfs, migrate, trace_text, vf_create, vf_remove
+from qemu_migrate import (WORK, OtherHost, debugfs, dma_logging, migrate, trace_text,
+                          vf_create, vf_remove)
 
 PROGRESS = re.compile(
     r"gpup-work: t=([\d.]+) jobs=(\d+) jobs/s=([\d.]+) written=[\d.]+MiB"
@@ -151,10 +152,15 @@ def figures(sw, info):
             f" device {info.get('vfio', {}).get('transferred', 0)} bytes")
 
 
-def hop(c, ctx, dst_uuid, name, caps=(), params=None, cancel_after=None, what=None):
-    """Migrate the running guest to a new VM on dst_uuid; returns (info, sw)."""
+def hop(c, ctx, dst_uuid, name, caps=(), params=None, cancel_after=None, what=None,
+        netns=None, uri=None):
+    """Migrate the running guest to a new VM on dst_uuid; returns (info, sw).
+
+    netns: the new VM's network namespace (another host), uri where it
+    listens; by default this host and a unix socket.
+    """
     src = ctx["vm"]
-    dst = L2VM(name, dst_uuid, incoming=True, mode="work")
+    dst = L2VM(name, dst_uuid, incoming=True, mode="work", netns=netns)
     ctx.setdefault("spare", []).append(dst)
     src_mark = {"line": mark(src), "reports": len(reports(src))}
     dst_mark = mark(dst)
@@ -170,7 +176,7 @@ def hop(c, ctx, dst_uuid, name, caps=(), params=None, cancel_after=None, what=No
     # change what the hop is about, e.g. a stop with the engine busy)
     relax = not cancel_after and params["downtime-limit"] < 2000
     info = migrate(src, dst, caps=caps, params=params, cancel_after=cancel_after,
-                   relax_after=60 if relax else None)
+                   relax_after=60 if relax else None, uri=uri)
     if info.get("status") == "completed":
         # the stall shows in the guest's first reports from the target
         deadline = time.time() + 120
@@ -193,6 +199,7 @@ def moved(c, ctx, dst, info, what):
     if not c.check(info.get("status") == "completed", f"{what}: status {info.get('status')}"
                    f" {info.get('error-desc', '')}"):
         return False
+    ctx["moves"] = ctx.get("moves", 0) + 1
     c.check(dst.status() == "running", f"{what}: destination {dst.status()}")
     since = 0
     works_on(c, dst, since, what)
@@ -231,24 +238,76 @@ def case_precopy(ctx):
     return c, f"{figures(sw, info)}; {precopy} pre-copy bytes"
 
 
+def across(c, ctx, dst_uuid, name, to_host, caps=(), params=None):
+    """A hop to host to_host (1 or 2) over TCP on the veth: the bytes cross it."""
+    hosts = ctx.get("hosts") or OtherHost()
+    ctx["hosts"] = hosts
+    to_ns = hosts.NS if to_host == 2 else None
+    c.check(ctx["vm"].netns != to_ns, f"the guest is in host {to_host} already")
+    before = hosts.rx_bytes(to_host)
+    dst, info, sw = hop(c, ctx, dst_uuid, name, caps=caps, params=params, netns=to_ns,
+                        uri=f"tcp:{hosts.ADDR[to_host - 1]}:4444")
+    crossed = hosts.rx_bytes(to_host) - before
+    if info.get("status") == "completed":
+        # the VF's counters are the last stream's
+        mig = debugfs(ctx["vm"].uuid, "migration")
+        device = int(mig["precopy_bytes"]) + int(mig["stopcopy_bytes"])
+        c.check(device > 0 and crossed >= device,
+                f"{crossed} bytes crossed the veth for {device} bytes of the VF's stream")
+    return dst, info, sw, crossed
+
+
 def case_ping_pong(ctx):
-    """Back to the first VF, the guest working all along."""
+    """To another host over TCP and back to the first VF, working all along."""
     c = Case()
-    dst, info, sw = hop(c, ctx, ctx["m1"], "back")
-    moved(c, ctx, dst, info, "ping-pong")
-    return c, figures(sw, info)
+    dst, info, sw, crossed = across(c, ctx, ctx["m1"], "back", 2)
+    moved(c, ctx, dst, info, "to host 2")
+    return c, f"{figures(sw, info)}; {crossed} bytes over the veth to host 2"
 
 
 def case_multifd(ctx):
-    """The VF's state over multifd channels (QEMU 10)."""
+    """Back to host 1 over TCP, the VF's state on 4 multifd channels (QEMU 10)."""
     c = Case()
-    dst, info, sw = hop(c, ctx, ctx["m2"], "multifd", caps=["multifd"],
-                        params={"multifd-channels": 2})
+    dst, info, sw, crossed = across(c, ctx, ctx["m2"], "multifd", 1, caps=["multifd"],
+                                    params={"multifd-channels": 4})
     trace = trace_text(dst)
     c.check("vfio_load_state_device_buffer" in trace or "multifd" in trace.lower(),
             "no device state through multifd in the target's trace")
-    moved(c, ctx, dst, info, "multifd")
-    return c, figures(sw, info)
+    moved(c, ctx, dst, info, "multifd back to host 1")
+    return c, f"{figures(sw, info)}; {crossed} bytes over the veth to host 1"
+
+
+def case_plain_device(ctx):
+    """QEMU's plain vfio-pci device: migrates where the kernel reports DMA logs.
+
+    With CONFIG_IOMMUFD_DRIVER the VF offers an always-empty DMA dirty log
+    and this suite's VMs run without enable-migration=on; without it QEMU
+    must refuse to migrate such a VM for want of dirty tracking.
+    """
+    c = Case()
+    if dma_logging():
+        if not c.check("vm" in ctx, "no guest VM: run after the moves"):
+            return c, ""
+        with open(f"/proc/{ctx['vm'].proc.pid}/cmdline", "rb") as f:
+            cmdline = f.read().decode().replace("\0", " ")
+        c.check("enable-migration" not in cmdline and "sysfsdev=" in cmdline,
+                f"the guest's VM: {cmdline[-200:]}")
+        moves = ctx.get("moves", 0)
+        c.check(moves >= 1, "no completed move before")
+        return c, (f"DMA logs reported: the guest made {moves} moves in VMs without"
+                   " enable-migration=on")
+    vm = L2VM("plain", ctx["small"], mode="idle", override=False)
+    why = ""
+    try:
+        vm.qmp.cmd("migrate", uri=f"unix:{WORK}/plain.sock")
+        c.check(False, "QEMU started a migration without dirty tracking")
+    except RuntimeError as e:
+        why = str(e)
+        c.check("dirty tracking" in why, f"QEMU said: {why}")
+        c.check(vm.status() == "running", f"the VM is {vm.status()}")
+    finally:
+        vm.stop()
+    return c, f"no DMA logs in this kernel; QEMU: {why:.100}"
 
 
 def case_cancel_then_migrate(ctx):
@@ -358,8 +417,9 @@ def case_stop(ctx):
 CASES = [
     ("guest_boots_and_works", case_boot),
     ("precopy_with_guest_workload", case_precopy),
-    ("ping_pong", case_ping_pong),
-    ("multifd_device_state", case_multifd),
+    ("ping_pong_to_another_host_tcp", case_ping_pong),
+    ("multifd_back_over_tcp", case_multifd),
+    ("plain_vfio_pci_device", case_plain_device),
     ("cancel_then_migrate", case_cancel_then_migrate),
     ("incompatible_target_refused_in_precopy", case_incompatible),
     ("migrate_while_engine_jobs_run", case_jobs_running),
@@ -427,6 +487,8 @@ def cleanup(ctx):
     for vm in [ctx.get("vm")] + ctx.get("spare", []):
         if vm:
             vm.stop()
+    if ctx.get("hosts"):
+        ctx["hosts"].down()
     for key in ("m1", "m2", "small"):
         if key in ctx:
             vf_remove(ctx[key])

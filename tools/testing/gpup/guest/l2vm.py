@@ -46,7 +46,7 @@ import tempfile
 import threading
 import time
 
-from qemu_migrate import QMP, migrate  # noqa: F401 (migrate: for the callers)
+from qemu_migrate import QMP, dma_logging, migrate  # noqa: F401 (migrate: for the callers)
 
 READY = r"gpup-l2: ready"
 EXIT = r"gpup-l2: exit (\d+)"
@@ -177,14 +177,17 @@ class L2VM:
     incoming: start with -incoming defer, as a migration destination;
     mode, args: what the guest's /init runs (see the module's doc);
     append: more kernel parameters; mem: RAM in MiB;
-    multifd: the VF's state over multifd channels.
+    multifd: the VF's state over multifd channels;
+    netns: the network namespace QEMU runs in (another "host");
+    override: enable-migration=on on the VF; by default only where the
+      kernel cannot report the VF's (empty) DMA dirty log.
     The source VM starts paused, the console is connected, then it runs:
     no line of its boot is lost.
     """
 
     def __init__(self, name, uuid=None, incoming=False, mode="work", args="",
-                 append="", mem=128, multifd=False):
-        self.name, self.uuid = name, uuid
+                 append="", mem=128, multifd=False, netns=None, override=None):
+        self.name, self.uuid, self.netns = name, uuid, netns
         images = cache_dir()
         work = work_dir()
         self.sockdir = tempfile.mkdtemp(prefix="gpup-l2-", dir="/run")
@@ -200,7 +203,11 @@ class L2VM:
             cmdline += f" {append}"
         device = []
         if uuid:
-            dev = f"vfio-pci,sysfsdev=/sys/bus/mdev/devices/{uuid},id=gpu,enable-migration=on"
+            dev = f"vfio-pci,sysfsdev=/sys/bus/mdev/devices/{uuid},id=gpu"
+            if override is None:
+                override = not dma_logging()
+            if override:
+                dev += ",enable-migration=on"
             if multifd:
                 dev += ",x-migration-multifd-transfer=on"
             device = ["-device", dev]
@@ -215,6 +222,8 @@ class L2VM:
                 "-trace", "vfio_load*", "-trace", "vfio_state_pending*",
                 "-trace", "vfio_pci_reset*", "-D", self.trace]
         qemu += ["-incoming", "defer"] if incoming else ["-S"]
+        if netns:
+            qemu = ["ip", "netns", "exec", netns, *qemu]
         for fifo in (f"{self.console_path}.in", f"{self.console_path}.out"):
             os.mkfifo(fifo)
         self.log = open(self.log_path, "w")

@@ -15,6 +15,7 @@ is equal on two VFs exactly when their contents are.
 Prints TAP; each case also prints one line with QEMU's own figures.
 """
 
+import functools
 import json
 import os
 import random
@@ -96,8 +97,8 @@ class VM:
         self.name, self.uuid = name, uuid
         self.qmp_path = f"{WORK}/{name}.qmp"
         self.trace = f"{WORK}/{name}.trace"
-        # the VF never DMAs to guest memory, so it offers no DMA dirty
-        # logging; QEMU then wants migration enabled explicitly
+        # enable-migration=on: needed where the kernel cannot report the
+        # VF's (empty) DMA dirty log, harmless where it can
         dev = f"vfio-pci,sysfsdev=/sys/bus/mdev/devices/{uuid},id=gpu,enable-migration=on"
         if multifd:
             dev += ",x-migration-multifd-transfer=on"
@@ -143,9 +144,10 @@ class VM:
 
 
 def migrate(src, dst, caps=(), params=None, workload=None, cancel_after=None,
-            relax_after=None):
-    """Migrate src to dst over a unix socket; returns query-migrate's last reply.
+            relax_after=None, uri=None):
+    """Migrate src to dst; returns query-migrate's last reply.
 
+    uri: where dst listens (by default a unix socket).
     relax_after: seconds after which a migration that has not converged
     gets a 2 s downtime limit, as an operator would grant one.
     """
@@ -155,14 +157,14 @@ def migrate(src, dst, caps=(), params=None, workload=None, cancel_after=None,
         vm.qmp.cmd("migrate-set-capabilities", capabilities=capabilities)
         if params:
             vm.qmp.cmd("migrate-set-parameters", **params)
-    sock = f"{WORK}/mig-{dst.name}.sock"
-    dst.qmp.cmd("migrate-incoming", uri=f"unix:{sock}")
+    uri = uri or f"unix:{WORK}/mig-{dst.name}.sock"
+    dst.qmp.cmd("migrate-incoming", uri=uri)
     stop = threading.Event()
     thread = None
     if workload:
         thread = threading.Thread(target=workload, args=(stop,))
         thread.start()
-    src.qmp.cmd("migrate", uri=f"unix:{sock}")
+    src.qmp.cmd("migrate", uri=uri)
     start = time.time()
     info, relaxed = {}, False
     while time.time() - start < 600:
@@ -182,6 +184,66 @@ def migrate(src, dst, caps=(), params=None, workload=None, cancel_after=None,
     if relaxed:
         info["relaxed"] = True
     return info
+
+
+def kernel_has(name):
+    """Whether the running kernel has the symbol name (/proc/kallsyms)."""
+    with open("/proc/kallsyms") as f:
+        return any(line.split()[2] == name for line in f)
+
+
+@functools.lru_cache(maxsize=None)
+def dma_logging():
+    """Whether the kernel reports DMA dirty logs (CONFIG_IOMMUFD_DRIVER).
+
+    There the VF offers its always-empty log and QEMU migrates it without
+    enable-migration=on; elsewhere QEMU needs the option.
+    """
+    return kernel_has("iova_bitmap_for_each")
+
+
+class OtherHost:
+    """A second "host": a network namespace joined to this one by a veth pair.
+
+    This namespace is host 1 (10.77.0.1 on gpup-v1), the new one host 2
+    (10.77.0.2 on gpup-v2): a VM started in one reaches the other only
+    over the veth, by TCP.
+    """
+
+    NS = "gpup-h2"
+    ADDR = ("10.77.0.1", "10.77.0.2")
+
+    def __init__(self):
+        self.down()
+        try:
+            ip("netns", "add", self.NS)
+            ip("link", "add", "gpup-v1", "type", "veth", "peer", "name", "gpup-v2",
+               "netns", self.NS)
+            ip("addr", "add", f"{self.ADDR[0]}/24", "dev", "gpup-v1")
+            ip("link", "set", "gpup-v1", "up")
+            ip("-n", self.NS, "addr", "add", f"{self.ADDR[1]}/24", "dev", "gpup-v2")
+            ip("-n", self.NS, "link", "set", "gpup-v2", "up")
+            ip("-n", self.NS, "link", "set", "lo", "up")
+        except RuntimeError:
+            self.down()
+            raise
+
+    def rx_bytes(self, host):
+        """Bytes host 1 or 2 received on its end of the veth."""
+        cmd = ["cat", f"/sys/class/net/gpup-v{host}/statistics/rx_bytes"]
+        if host == 2:
+            cmd = ["ip", "netns", "exec", self.NS, *cmd]
+        return int(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+
+    def down(self):
+        subprocess.run(["ip", "netns", "del", self.NS], capture_output=True)
+        subprocess.run(["ip", "link", "del", "gpup-v1"], capture_output=True)
+
+
+def ip(*args):
+    out = subprocess.run(["ip", *args], capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"ip {' '.join(args)}: {out.stderr.strip()}")
 
 
 def figures(info):
