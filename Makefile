@@ -1,10 +1,21 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Out-of-tree build of the gpup modules against an installed kernel's
-# headers:  make [KDIR=...]  /  make install  /  make lint  /  make nlgen
+# headers:  make [KDIR=...]  /  make install  /  make uninstall  /
+# make lint  /  make nlgen
 # The test and demo entry points live in tools/testing/gpup/.
+#
+# make install [DESTDIR=...] [prefix=/usr/local] [UAPI_INCLUDE=...]
+#   the modules under /lib/modules/KVER/updates/gpup (then depmod),
+#   gpupctl and its man page, libgpup.a with libgpup.h and libgpup.pc;
+#   UAPI_INCLUDE: the 6.12 uAPI headers libgpup needs where the system's
+#   are older (see tools/lib/gpup/Makefile).  make uninstall removes them.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
+# the release KDIR was built for, where its modules live
+KVER = $(shell $(MAKE) -s --no-print-directory -C $(KDIR) kernelrelease)
+prefix ?= /usr/local
+export DESTDIR prefix
 GPUP_MOD_DIR := $(CURDIR)/drivers/gpup
 KBUILD_OPTS := -C $(KDIR) M=$(GPUP_MOD_DIR) CONFIG_GPUP_CORE=m CONFIG_GPUP_SIM=m \
 	CONFIG_GPUP_VF=m
@@ -26,9 +37,23 @@ modules-strict:
 	$(MAKE) $(KBUILD_OPTS) W=1 C=2 CHECKFLAGS="-Wsparse-error" \
 		KCFLAGS="-Werror" modules
 
-install: modules
-	$(MAKE) $(KBUILD_OPTS) modules_install
-	depmod -a $(notdir $(patsubst %/build,%,$(realpath $(KDIR))))
+install: install-modules install-tools
+
+# Unsigned, as a local build is (DKMS signs where the system has a key)
+install-modules: modules
+	$(MAKE) $(KBUILD_OPTS) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates/gpup \
+		CONFIG_MODULE_SIG_ALL= modules_install
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
+
+install-tools:
+	$(MAKE) -C tools/gpupctl install
+	$(MAKE) -C tools/lib/gpup install
+
+uninstall:
+	rm -rf $(DESTDIR)/lib/modules/$(KVER)/updates/gpup
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
+	$(MAKE) -C tools/gpupctl uninstall
+	$(MAKE) -C tools/lib/gpup uninstall
 
 clean:
 	$(MAKE) $(KBUILD_OPTS) clean
@@ -72,4 +97,5 @@ check:
 demo:
 	tools/testing/gpup/gpup-demo
 
-.PHONY: all modules vf modules-strict install clean nlgen lint check demo
+.PHONY: all modules vf modules-strict install install-modules install-tools uninstall \
+	clean nlgen lint check demo
