@@ -215,6 +215,8 @@ class OtherHost:
 
     def __init__(self):
         self.down()
+        # where veth is a module: the kernel's own autoload is not relied on
+        subprocess.run(["modprobe", "veth"], capture_output=True)
         try:
             ip("netns", "add", self.NS)
             ip("link", "add", "gpup-v1", "type", "veth", "peer", "name", "gpup-v2",
