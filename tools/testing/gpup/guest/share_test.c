@@ -737,6 +737,16 @@ down:
 	vf_down(&d);
 }
 
+/* A fence retires while its interrupt is masked: the cause is pending */
+static bool fence_while_masked(struct gpup_dev *d)
+{
+	gpup_wr(d, GPUP_REG_INT_MASK, 0);
+	gpup_submit(d, GPUP_CMD_FENCE, 1, 0, 0, 0);
+	gpup_kick(d);
+	return CHECK(!gpup_wait_idle(d, 60000), "idle") &&
+	       CHECK(gpup_rd(d, GPUP_REG_INT_STATUS) & GPUP_INT_FENCE, "not pending");
+}
+
 /* A pending cause interrupts when unmasked, and not before */
 static void test_unmask_delivers_pending_msi(void)
 {
@@ -748,12 +758,7 @@ static void test_unmask_delivers_pending_msi(void)
 	efd = gpup_irq_eventfd(&d, VFIO_PCI_MSI_IRQ_INDEX);
 	if (!CHECK(efd >= 0, "MSI: %d", efd))
 		goto down;
-	gpup_wr(&d, GPUP_REG_INT_MASK, 0);
-	gpup_submit(&d, GPUP_CMD_FENCE, 1, 0, 0, 0);
-	gpup_kick(&d);
-	if (!CHECK(!gpup_wait_idle(&d, 60000), "idle"))
-		goto out;
-	if (!CHECK(gpup_rd(&d, GPUP_REG_INT_STATUS) & GPUP_INT_FENCE, "not pending"))
+	if (!fence_while_masked(&d))
 		goto out;
 	if (!CHECK(gpup_eventfd_wait(efd, 200) == 0, "MSI while masked"))
 		goto out;
@@ -816,10 +821,7 @@ static void test_held_msi_migrates(void)
 	defd = gpup_irq_eventfd(&b, VFIO_PCI_MSI_IRQ_INDEX);
 	if (!CHECK(sefd >= 0 && defd >= 0, "MSI: %d %d", sefd, defd))
 		goto out;
-	gpup_wr(&a, GPUP_REG_INT_MASK, 0);
-	gpup_submit(&a, GPUP_CMD_FENCE, 1, 0, 0, 0);
-	gpup_kick(&a);
-	if (!CHECK(!gpup_wait_idle(&a, 60000), "idle"))
+	if (!fence_while_masked(&a))
 		goto out;
 	if (!CHECK(set_command(&a, PCI_COMMAND_MASTER, 0), "clear master"))
 		goto out;
