@@ -59,6 +59,9 @@ GPUP_DKMS=$GPUP_DKMS_ROOT/usr/sbin/dkms
 # installed, it would pull in udev
 GPUP_MDEVCTL_ROOT=$GPUP_CACHE/mdevctl
 GPUP_MDEVCTL=$GPUP_MDEVCTL_ROOT/usr/bin/mdevctl
+# libvirt, udev and what the host lacks of their dependencies, unpacked
+# the same way for the libvirt tests
+GPUP_LIBVIRT_ROOT=$GPUP_CACHE/libvirt
 export CCACHE_DIR=${CCACHE_DIR:-$GPUP_CACHE/ccache}
 
 gpup_log() { printf '[gpup %s] %s\n' "$(date +%T)" "$*" >&2; }

@@ -29,8 +29,8 @@ import sys
 import time
 
 from l2vm import L2VM, L2Timeout, available
-from qemu_migrate import (WORK, OtherHost, debugfs, dma_logging, migrate, trace_text,
-                          vf_create, vf_remove)
+from qemu_migrate import (WORK, OtherHost, debugfs, dma_logging, migrate, tap_case,
+                          trace_text, vf_create, vf_remove)
 
 PROGRESS = re.compile(
     r"gpup-work: t=([\d.]+) jobs=(\d+) jobs/s=([\d.]+) written=[\d.]+MiB"
@@ -509,27 +509,16 @@ def main():
     only = sys.argv[1:]
     cases = [c for c in CASES if not only or c[0] in only]
     ctx = {"m1": vf_create("medium"), "m2": vf_create("medium"), "small": vf_create("small")}
+    def dump(name):
+        ctx["dead"] = name in ("guest_boots_and_works",)
+        for vm in [ctx.get("vm")] + ctx.get("spare", []):
+            if vm:
+                vm.dump()
     failed = 0
     for i, (name, fn) in enumerate(cases, 1):
-        start = time.time()
-        if "vm" in ctx and ctx.get("dead"):
-            problems, line = ["the guest did not survive an earlier case"], ""
-        else:
-            try:
-                result, line = fn(ctx)
-                problems = result.failures
-            except Exception as e:  # a case that crashes fails, the rest go on
-                problems, line = [f"{type(e).__name__}: {e}"], ""
-        print(f"# {name}: {line} ({time.time() - start:.1f} s)")
-        for p in problems:
-            print(f"#   FAILED: {p}")
-        if problems:
-            failed += 1
-            ctx["dead"] = name in ("guest_boots_and_works",)
-            for vm in [ctx.get("vm")] + ctx.get("spare", []):
-                if vm:
-                    vm.dump()
-        print(f"{'not ok' if problems else 'ok'} {i} - {name}", flush=True)
+        dead = "vm" in ctx and ctx.get("dead")
+        failed += not tap_case(i, name, fn, ctx, dump,
+                               "the guest did not survive an earlier case" if dead else None)
     fig = ctx.get("figures")
     if fig:
         print(f"# guest-visible stall {fig['stall']} ms at a QEMU downtime of"

@@ -46,7 +46,7 @@ import tempfile
 import threading
 import time
 
-from qemu_migrate import QMP, dma_logging, migrate  # noqa: F401 (migrate: for the callers)
+from qemu_migrate import QMP, dma_logging, dump_tail, migrate, reap  # noqa: F401 (migrate: for the callers)
 
 READY = r"gpup-l2: ready"
 EXIT = r"gpup-l2: exit (\d+)"
@@ -254,11 +254,7 @@ class L2VM:
             self.qmp.cmd("quit")
         except (AttributeError, RuntimeError, OSError, ValueError):
             pass
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        reap(self.proc)
         if self.console:
             self.console.close()
         self.log.close()
@@ -275,14 +271,7 @@ class L2VM:
     def dump(self, lines=40):
         """The tails of the console, QEMU's log and the trace, as TAP comments."""
         for path in (self.console_log, self.log_path, self.trace):
-            try:
-                with open(path, errors="replace") as f:
-                    text = f.read().splitlines()
-            except OSError:
-                continue
-            print(f"# --- {path} (last {lines} lines)")
-            for line in text[-lines:]:
-                print(f"#   {line}")
+            dump_tail(path, lines)
 
 
 def boots(n, uuid=None):

@@ -90,6 +90,27 @@ def vram_fill(uuid, off, length, value):
         return False
 
 
+def reap(proc, timeout=30):
+    """Wait for proc to end; killed if it takes longer than timeout s."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def dump_tail(path, lines=30, title=None):
+    """The last lines of a log as TAP comments; nothing if it is absent."""
+    try:
+        with open(path, errors="replace") as f:
+            text = f.read().splitlines()
+    except OSError:
+        return
+    print(f"# --- {title or path} (last {lines} lines)")
+    for line in text[-lines:]:
+        print(f"#   {line}")
+
+
 class VM:
     """One QEMU with the VF, QMP on a unix socket, VFIO traces to a file."""
 
@@ -124,23 +145,12 @@ class VM:
             self.qmp.cmd("quit")
         except (RuntimeError, OSError, ValueError):
             pass
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        reap(self.proc)
         self.log.close()
 
     def dump(self):
         for path in (self.trace, f"{WORK}/{self.name}.log"):
-            try:
-                with open(path) as f:
-                    lines = f.read().splitlines()
-                print(f"# --- {path} (last 30 lines)")
-                for line in lines[-30:]:
-                    print(f"#   {line}")
-            except OSError:
-                pass
+            dump_tail(path)
 
 
 def migrate(src, dst, caps=(), params=None, workload=None, cancel_after=None,
@@ -371,6 +381,31 @@ def vm_pair(ctx, name, src_uuid, dst_uuid, **kw):
     return src, dst
 
 
+def tap_case(i, name, fn, ctx, on_failure=None, skip=None):
+    """Case i of a TAP run: fn(ctx) returns (Case, line); True if it passed.
+
+    Prints the line and the case's time, each failure, then "ok" or "not
+    ok"; a case that raises fails and the run goes on.  on_failure(name)
+    runs before the verdict (to dump logs); skip: why the case cannot run.
+    """
+    start = time.time()
+    if skip:
+        problems, line = [skip], ""
+    else:
+        try:
+            result, line = fn(ctx)
+            problems = result.failures
+        except Exception as e:  # a case that crashes fails, the rest go on
+            problems, line = [f"{type(e).__name__}: {e}"], ""
+    print(f"# {name}: {line} ({time.time() - start:.1f} s)")
+    for p in problems:
+        print(f"#   FAILED: {p}")
+    if problems and on_failure:
+        on_failure(name)
+    print(f"{'not ok' if problems else 'ok'} {i} - {name}", flush=True)
+    return not problems
+
+
 class Case:
     def __init__(self):
         self.failures = []
@@ -505,22 +540,10 @@ def main():
     os.makedirs(WORK, exist_ok=True)
     ctx = {"medium": (vf_create("medium"), vf_create("medium")), "small": vf_create("small")}
     print(f"TAP version 13\n1..{len(cases)}", flush=True)
-    failed = 0
-    for i, (name, fn) in enumerate(cases, 1):
-        start = time.time()
-        try:
-            result, line = fn(ctx)
-            problems = result.failures
-        except Exception as e:  # a case that crashes fails, the rest go on
-            problems, line = [f"{type(e).__name__}: {e}"], ""
-        print(f"# {name}: {line} ({time.time() - start:.1f} s)")
-        for p in problems:
-            print(f"#   FAILED: {p}")
-        if problems:
-            failed += 1
-            for vm in ctx.get("vms", []):
-                vm.dump()
-        print(f"{'not ok' if problems else 'ok'} {i} - {name}", flush=True)
+    def dump(name):
+        for vm in ctx.get("vms", []):
+            vm.dump()
+    failed = sum(not tap_case(i, name, fn, ctx, dump) for i, (name, fn) in enumerate(cases, 1))
     for vm in ctx.pop("vms", []):
         vm.stop()
     for uuid in (*ctx["medium"], ctx["small"]):
