@@ -394,6 +394,11 @@ bool gpup_kernel_has(const char *name)
 	return found;
 }
 
+bool gpup_debug_kernel(void)
+{
+	return !access("/proc/lockdep", F_OK) || !access("/sys/kernel/debug/kmemleak", F_OK);
+}
+
 int gpup_mig_set_state(struct gpup_dev *d, uint32_t state)
 {
 	struct vfio_device_feature_mig_state mig = { .device_state = state, .data_fd = -1 };

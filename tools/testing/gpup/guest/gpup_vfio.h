@@ -73,6 +73,11 @@ int gpup_debugfs_str(const char *uuid, const char *file, const char *field,
 int gpup_device_feature(struct gpup_dev *d, uint32_t flags, void *data, size_t len);
 /* whether the running kernel has @name (/proc/kallsyms) */
 bool gpup_kernel_has(const char *name);
+/*
+ * Whether the running kernel has lockdep or kmemleak (a debug kernel, as
+ * with KASAN): every system call and allocation costs several times more
+ */
+bool gpup_debug_kernel(void);
 
 /* VFIO migration v2: returns the data fd (or -1 for none) or -errno */
 int gpup_mig_set_state(struct gpup_dev *d, uint32_t state);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "gpup_vfio.h"
 
@@ -44,16 +45,27 @@ struct tap_test {
 	void (*fn)(void);
 };
 
-/* Run @tests in order; returns the number that failed */
+static inline double tap_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Run @tests in order, each one's time in the log; returns the number that failed */
 static inline unsigned int tap_run(const char *suite, const struct tap_test *tests,
 				   unsigned int n)
 {
 	unsigned int i, nfail = 0;
+	double start;
 
 	for (i = 0; i < n; i++) {
 		tap_failed = 0;
 		tap_skip = NULL;
+		start = tap_seconds();
 		tests[i].fn();
+		printf("# %s: %.1f s\n", tests[i].name, tap_seconds() - start);
 		if (tap_skip && !tap_failed)
 			printf("ok %u - %s # SKIP %s\n", i + 1, tests[i].name, tap_skip);
 		else
