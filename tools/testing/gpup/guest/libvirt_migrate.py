@@ -160,7 +160,9 @@ class Host:
             self.udevd.wait()
         if self.proc:
             for dom in self.virsh("list", "--all", "--name", check=False).stdout.split():
-                self.virsh("destroy", dom, check=False)
+                out = self.virsh("destroy", dom, check=False)
+                if out.returncode and "not running" not in out.stderr:
+                    print(f"# host {self.n}: virsh destroy {dom}: {out.stderr.strip()}")
                 self.virsh("undefine", dom, check=False)
             self.proc.terminate()
             reap(self.proc)
@@ -171,6 +173,22 @@ class Host:
         for p in ("/var/log/libvirt/libvirtd.log", f"/var/log/libvirt/qemu/{DOMAIN}.log",
                   "/var/log/gpup-console.log"):
             dump_tail(self.path(p), lines, f"host {self.n}: {p}")
+
+
+def release_vf(uuid):
+    """Kill a QEMU still holding VF uuid: its removal would wait for it."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if f"/sys/bus/mdev/devices/{uuid}".encode() in cmdline:
+            print(f"# QEMU {pid} outlived libvirt, holding {uuid}: killed")
+            try:
+                os.kill(int(pid), 9)
+            except OSError:
+                pass
 
 
 def network_up():
@@ -527,6 +545,7 @@ def main():
     network_down()
     for key in ("m1", "m2", "small"):
         if key in ctx:
+            release_vf(ctx[key])
             subprocess.run(["sh", "-c", f"echo 1 > /sys/bus/mdev/devices/{ctx[key]}/remove"],
                            capture_output=True)
     print(f"# libvirt migration: {len(cases) - failed} passed, {failed} failed")
