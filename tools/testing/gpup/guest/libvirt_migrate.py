@@ -175,6 +175,28 @@ class Host:
             dump_tail(self.path(p), lines, f"host {self.n}: {p}")
 
 
+def qemu_state(pid):
+    """What a process is doing: its state, where it sleeps, its age."""
+    out = []
+    for name in ("status", "wchan", "stat"):
+        try:
+            with open(f"/proc/{pid}/{name}") as f:
+                text = f.read()
+        except OSError:
+            continue
+        if name == "status":
+            out += [line.split(None, 1)[1].strip() for line in text.splitlines()
+                    if line.startswith(("State:", "PPid:", "Threads:"))]
+        elif name == "wchan":
+            out.append(f"wchan {text.strip()}")
+        else:
+            ticks = int(text.rsplit(")", 1)[1].split()[19])
+            with open("/proc/uptime") as f:
+                up = float(f.read().split()[0])
+            out.append(f"started {up - ticks / os.sysconf('SC_CLK_TCK'):.0f} s ago")
+    return ", ".join(out)
+
+
 def release_vf(uuid):
     """Kill a QEMU still holding VF uuid: its removal would wait for it."""
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -184,7 +206,7 @@ def release_vf(uuid):
         except OSError:
             continue
         if f"/sys/bus/mdev/devices/{uuid}".encode() in cmdline:
-            print(f"# QEMU {pid} outlived libvirt, holding {uuid}: killed")
+            print(f"# QEMU {pid} outlived libvirt, holding {uuid}: {qemu_state(pid)}; killed")
             try:
                 os.kill(int(pid), 9)
             except OSError:
@@ -496,6 +518,11 @@ def case_libvirt_incompatible(ctx):
         c.check(h2.domstate() == "absent", f"{how}: target: {h2.domstate()}")
         c.check(debugfs(ctx["small"], "vram")["pages_allocated"] == "0",
                 f"{how}: target VRAM written")
+        # refused during pre-copy: the source's stream never reached stop-copy
+        mig = debugfs(ctx["m1"], "migration")
+        c.check(int(mig["precopy_bytes"]) > 0 and int(mig["stopcopy_bytes"]) == 0,
+                f"{how}: source stream: {mig['precopy_bytes']} bytes pre-copy,"
+                f" {mig['stopcopy_bytes']} stop-copy")
         works_on(c, guest, len(guest.console.lines), f"{how}: after the refusal")
     verify(c, guest, "after the refusals")
     return c, " | ".join(f"{e!s:.300}" for e in errors)
