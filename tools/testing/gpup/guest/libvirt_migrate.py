@@ -159,7 +159,10 @@ class Host:
             self.udevd.terminate()
             self.udevd.wait()
         if self.proc:
-            for dom in self.virsh("list", "--all", "--name", check=False).stdout.split():
+            doms = self.virsh("list", "--all", "--name", check=False, timeout=120)
+            if doms.returncode:
+                print(f"# host {self.n}: virsh list: {doms.stderr.strip()}")
+            for dom in doms.stdout.split():
                 out = self.virsh("destroy", dom, check=False)
                 if out.returncode and "not running" not in out.stderr:
                     print(f"# host {self.n}: virsh destroy {dom}: {out.stderr.strip()}")
