@@ -159,7 +159,10 @@ class Host:
             self.udevd.terminate()
             self.udevd.wait()
         if self.proc:
-            doms = self.virsh("list", "--all", "--name", check=False, timeout=120)
+            try:
+                doms = self.virsh("list", "--all", "--name", check=False, timeout=120)
+            except subprocess.TimeoutExpired:
+                doms = subprocess.CompletedProcess([], 1, "", "no answer in 120 s")
             if doms.returncode:
                 print(f"# host {self.n}: virsh list: {doms.stderr.strip()}")
             for dom in doms.stdout.split():
