@@ -6,10 +6,15 @@
  * never holding more than one record header and one VRAM page in kernel
  * memory, plus a bitmap of the pages still to send (a bit per 4 KiB page):
  *
- *   STREAM, IMMUTABLE...           the initial bytes, before anything else
+ *   STREAM, IMMUTABLE...           the head: the first records of all
  *   ROUND 0, VRAM...               the first pass: every page ever written
  *   ROUND n, VRAM...               pages dirtied since the last harvest
  *   MUTABLE..., END                once the device is stopped and clean
+ *
+ * The head and the first pass are PRECOPY_INFO's initial bytes: user space
+ * (QEMU with switchover-ack) does not stop the VM before they are all out,
+ * so the VRAM a VM had at the start never waits for stop-copy, while a
+ * target that cannot take the device still refuses it at the first record.
  *
  * Device state, immutable or mutable, is the backend's and of any size:
  * the core asks the backend for it a chunk at a time, as each record is
@@ -58,7 +63,7 @@
 #include "trace.h"
 
 enum gpup_save_stage {
-	SAVE_IMMUTABLE,	/* after STREAM, the rest of the initial bytes */
+	SAVE_IMMUTABLE,	/* after STREAM, the rest of the head */
 	SAVE_VRAM,	/* rounds of VRAM pages */
 	SAVE_MUTABLE,
 	SAVE_END,
@@ -82,7 +87,7 @@ struct gpup_mig_file {
 	enum gpup_save_stage stage;
 	u8 *head;			/* encoded head of the current record */
 	size_t head_len, head_pos;
-	size_t initial_left;		/* initial bytes not yet read */
+	u64 initial_left;		/* initial bytes not yet read */
 	u64 data_off;			/* VRAM offset of the current record */
 	u32 data_len, data_pos;		/* its page data */
 	u32 crc;			/* running CRC of a VRAM record */
@@ -443,7 +448,6 @@ static ssize_t save_copy(struct gpup_mig_file *migf, struct iov_iter *to, size_t
 		if (ret)
 			return ret;
 		migf->head_pos += n;
-		migf->initial_left -= min(migf->initial_left, n);
 		return n;
 	}
 	if (migf->data_pos < migf->data_len) {
@@ -567,6 +571,8 @@ static ssize_t gpup_save_read(struct kiocb *iocb, struct iov_iter *to)
 		if (n < 0)
 			break;
 		done += n;
+		/* the initial bytes are the stream's first ones */
+		migf->initial_left -= min_t(u64, migf->initial_left, n);
 		room = room > n ? room - n : len - done;
 		if (save_record_done(migf))
 			save_retire(migf);
@@ -606,15 +612,14 @@ static void save_remaining(struct gpup_mig_file *migf, u64 *initial, u64 *dirty,
 
 	*initial = migf->initial_left;
 	*dirty = 0;
-	if (migf->stage > SAVE_VRAM)
+	/* the first pass is initial; only what comes after it is dirty */
+	if (migf->initial_left || migf->stage > SAVE_VRAM)
 		return;
 	pages = bitmap_weight(migf->pending, mig->npages);
 	if (refresh && !migf->stopped && !pages && !migf->head_len &&
 	    save_next(migf) == 0)
 		pages = bitmap_weight(migf->pending, mig->npages);
-	*dirty = (u64)pages * GPUP_MIG_PAGE_SIZE;
-	if (!migf->initial_left)
-		*dirty += save_record_left(migf);
+	*dirty = (u64)pages * GPUP_MIG_PAGE_SIZE + save_record_left(migf);
 }
 
 /* Stream bytes that @pages of VRAM take, records and their overhead included */
@@ -624,6 +629,17 @@ static u64 vram_stream_bytes(unsigned long pages)
 
 	return (u64)pages * GPUP_MIG_PAGE_SIZE +
 	       records * (GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_vram));
+}
+
+/* The VRAM records of the pending pages: one per run of up to 256 */
+static u64 save_pending_vram_bytes(struct gpup_mig_file *migf)
+{
+	unsigned long start, end;
+	u64 bytes = 0;
+
+	for_each_set_bitrange(start, end, migf->pending, migf->mig->npages)
+		bytes += vram_stream_bytes(end - start);
+	return bytes;
 }
 
 /*
@@ -657,27 +673,19 @@ static u64 save_tail_bytes(struct gpup_mig_file *migf)
 static u64 save_pending_locked(struct gpup_mig_file *migf)
 {
 	struct gpup_mig *mig = migf->mig;
-	unsigned long dirty = 0, start, end;
+	unsigned long dirty = 0;
 	u64 initial = 0, left = 0;
 
 	lockdep_assert_held(&migf->lock);
 	if (migf->saving && !migf->disabled) {
+		/* the first pass, its pending pages included, is initial */
 		initial = migf->initial_left;
-		if (migf->stage <= SAVE_VRAM) {
-			/* a VRAM record per run of up to 256 pending pages */
-			for_each_set_bitrange(start, end, migf->pending, mig->npages)
-				left += vram_stream_bytes(end - start);
-			if (!initial)
-				left += save_record_left(migf);
-		}
+		if (migf->stage <= SAVE_VRAM && !initial)
+			left += save_pending_vram_bytes(migf) + save_record_left(migf);
 		if (mig->ops->dirty_count)
 			dirty = mig->ops->dirty_count(mig);
 	}
-	/* round 0's record, until it is out; then pages dirty and not yet
-	 * harvested go out in a round of their own
-	 */
-	if (migf->saving && migf->first_pass != ULONG_MAX)
-		left += GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_round);
+	/* pages dirty and not yet harvested go out in a round of their own */
 	if (dirty)
 		left += GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_round) +
 			vram_stream_bytes(dirty);
@@ -954,8 +962,9 @@ static struct gpup_mig_file *mig_file_fail(struct gpup_mig_file *migf, int err)
 }
 
 /*
- * STREAM as the first head; the initial bytes are it and the immutable
- * state's chunks, which follow one by one.
+ * STREAM as the first head; the immutable state's chunks follow one by
+ * one.  The initial bytes start with them; the first pass adds its own
+ * once the pages to send are known.
  */
 static int save_initial(struct gpup_mig_file *migf)
 {
@@ -1001,6 +1010,8 @@ struct gpup_mig_file *gpup_mig_save_file(struct gpup_mig *mig, bool stopped)
 	/* arm tracking first, so writes during the first pass are caught */
 	mig->ops->dirty_start(mig);
 	migf->first_pass = mig->ops->populated(mig, migf->pending);
+	migf->initial_left += GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_round) +
+			      save_pending_vram_bytes(migf);
 	return migf;
 }
 

@@ -195,6 +195,7 @@ struct gpup_mig {
 	struct mutex state_mutex;	/* state, files, quiesced */
 	enum vfio_device_mig_state state;
 	bool quiesced;
+	bool open;			/* between gpup_mig_open() and _close() */
 	struct gpup_mig_file *saving;
 	struct gpup_mig_file *resuming;
 	spinlock_t reset_lock;		/* protects deferred_reset; before info_lock */
@@ -263,6 +264,8 @@ void gpup_mig_unregister(struct gpup_mig *mig);
 int gpup_mig_init(struct gpup_mig *mig, struct vfio_device *vdev,
 		  const struct gpup_mig_ops *ops, u64 vram_size);
 void gpup_mig_destroy(struct gpup_mig *mig);
+int gpup_mig_set_precopy(struct gpup_mig *mig, bool on);
+bool gpup_mig_precopy(struct gpup_mig *mig);
 void gpup_mig_open(struct gpup_mig *mig);
 void gpup_mig_close(struct gpup_mig *mig);
 void gpup_mig_reset_prepare(struct gpup_mig *mig);

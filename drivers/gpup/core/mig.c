@@ -296,8 +296,8 @@ static struct file *mig_end_resuming(struct gpup_mig *mig)
 
 /*
  * One arc of the state machine: each arc vfio_mig_get_next_state() can give
- * a device with STOP_COPY, P2P and PRE_COPY, from the state the device is
- * in.  The caller quiesces the engine before the arc and resumes it after,
+ * a device with STOP_COPY and P2P, with PRE_COPY or without it, from the
+ * state the device is in.  The caller quiesces the engine before the arc and resumes it after,
  * as the states say.  Returns the new data file, NULL, or an ERR_PTR().
  */
 static struct file *mig_step(struct gpup_mig *mig, enum vfio_device_mig_state new)
@@ -482,6 +482,49 @@ int gpup_mig_init(struct gpup_mig *mig, struct vfio_device *vdev,
 EXPORT_SYMBOL_GPL(gpup_mig_init);
 
 /**
+ * gpup_mig_set_precopy() - offer PRE_COPY to the VF's next user, or not
+ * @mig: the VF's migration state
+ * @on: false for a device that cannot track the pages its VM dirties
+ *
+ * Without PRE_COPY, user space stops the VM and the whole stream, every
+ * populated VRAM page included, moves in STOP_COPY.  A backend whose
+ * dirty tracking can be unavailable (firmware, another user of the
+ * tracker, an administrator's choice) says so before the VF is opened:
+ * VFIO reports the flags once per open, and the user plans its migration
+ * on them.
+ *
+ * Context: process context; sleeps (takes the state mutex).
+ * Return: 0, or -EBUSY while a user has the VF open.
+ */
+int gpup_mig_set_precopy(struct gpup_mig *mig, bool on)
+{
+	int ret = 0;
+
+	mutex_lock(&mig->state_mutex);
+	if (mig->open)
+		ret = -EBUSY;
+	else if (on)
+		mig->vdev->migration_flags |= VFIO_MIGRATION_PRE_COPY;
+	else
+		mig->vdev->migration_flags &= ~VFIO_MIGRATION_PRE_COPY;
+	gpup_mig_state_unlock(mig);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(gpup_mig_set_precopy);
+
+/**
+ * gpup_mig_precopy() - whether the VF offers PRE_COPY
+ * @mig: the VF's migration state
+ *
+ * Return: true unless gpup_mig_set_precopy() turned it off.
+ */
+bool gpup_mig_precopy(struct gpup_mig *mig)
+{
+	return READ_ONCE(mig->vdev->migration_flags) & VFIO_MIGRATION_PRE_COPY;
+}
+EXPORT_SYMBOL_GPL(gpup_mig_precopy);
+
+/**
  * gpup_mig_destroy() - undo gpup_mig_init(), from the vfio_device's release
  * @mig: the VF's migration state, closed
  */
@@ -505,6 +548,7 @@ void gpup_mig_open(struct gpup_mig *mig)
 	mig_end_files_locked(mig);
 	mig_set_state(mig, VFIO_DEVICE_STATE_RUNNING);
 	mig->quiesced = false;
+	mig->open = true;
 	gpup_mig_state_unlock(mig);
 }
 EXPORT_SYMBOL_GPL(gpup_mig_open);
@@ -523,6 +567,7 @@ void gpup_mig_close(struct gpup_mig *mig)
 	mig_end_files_locked(mig);
 	mig_set_quiesced(mig, false);
 	mig_set_state(mig, VFIO_DEVICE_STATE_RUNNING);
+	mig->open = false;
 	gpup_mig_state_unlock(mig);
 }
 EXPORT_SYMBOL_GPL(gpup_mig_close);

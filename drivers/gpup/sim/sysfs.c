@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * sysfs: /sys/bus/mdev/devices/<vf>/gpup/engine_budget, the share of each
- * 100 ms period the VF's engine may run, in percent.  An administrator
- * sets it as GPU-P hosts set a partition's scheduling share; the VM's
- * cgroup (cpu.max, cpu.weight) bounds the same work from the host's side.
+ * sysfs: /sys/bus/mdev/devices/<vf>/gpup/
+ *
+ *   engine_budget   the share of each 100 ms period the VF's engine may
+ *                   run, in percent.  An administrator sets it as GPU-P
+ *                   hosts set a partition's scheduling share; the VM's
+ *                   cgroup (cpu.max, cpu.weight) bounds the same work from
+ *                   the host's side.
+ *   dirty_tracking  1 (default): the VF tracks the VRAM pages its VM
+ *                   writes and offers PRE_COPY; 0: it does not, and a
+ *                   migration moves all VRAM with the VM stopped, as for a
+ *                   device without dirty tracking.  Set while no user has
+ *                   the VF open (-EBUSY otherwise).
  */
 #include <linux/device.h>
 #include <linux/kernel.h>
@@ -44,8 +52,33 @@ static ssize_t engine_budget_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(engine_budget);
 
+static ssize_t dirty_tracking_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	struct gpup_vf *vf = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", gpup_mig_precopy(&vf->mig));
+}
+
+static ssize_t dirty_tracking_store(struct device *dev,
+				    struct device_attribute *attr,
+				    const char *buf, size_t count)
+{
+	struct gpup_vf *vf = dev_get_drvdata(dev);
+	bool on;
+	int ret;
+
+	ret = kstrtobool(buf, &on);
+	if (ret)
+		return ret;
+	ret = gpup_mig_set_precopy(&vf->mig, on);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(dirty_tracking);
+
 static struct attribute *gpup_vf_attrs[] = {
 	&dev_attr_engine_budget.attr,
+	&dev_attr_dirty_tracking.attr,
 	NULL,
 };
 

@@ -4,13 +4,13 @@
  *
  * The immutable state is the head of the device's migration stream: the
  * STREAM record and the IMMUTABLE chunks that a saving data fd hands out
- * first, as the pre-copy initial bytes.  Saving it is a pre-copy started and
- * abandoned; restoring it is the start of a RESUMING stream, which the
- * target checks in write() and refuses before any VRAM arrives.  Every
- * byte the library hands to a target first goes through the stream parser
- * (drivers/gpup/core/stream.c, built here in user space), so a damaged
- * stream is refused here with the parser's reason, and a refusal by the
- * device can be placed in the stream.
+ * first, at the start of the pre-copy initial bytes.  Saving it is a
+ * pre-copy started and abandoned; restoring it is the start of a RESUMING
+ * stream, which the target checks in write() and refuses before any VRAM
+ * arrives.  Every byte the library hands to a target first goes through
+ * the stream parser (drivers/gpup/core/stream.c, built here in user
+ * space), so a damaged stream is refused here with the parser's reason,
+ * and a refusal by the device can be placed in the stream.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -270,10 +270,12 @@ static int head_rec_last(const u8 *buf, size_t avail, unsigned int idx)
 }
 
 /*
- * In STOP_COPY there is no PRECOPY_INFO: the head's end is found from its
- * record headers.  Returns the bytes read into @head or -errno.
+ * The head's end is found from its record headers, in either saving state:
+ * STOP_COPY has no PRECOPY_INFO, and in pre-copy the initial bytes go on
+ * past the head, through the first pass over VRAM.  Returns the bytes read
+ * into @head or -errno.
  */
-static ssize_t read_head_stopped(int data_fd, u8 *head)
+static ssize_t read_head(int data_fd, u8 *head)
 {
 	size_t off = 0;
 	unsigned int i;
@@ -301,19 +303,6 @@ static ssize_t read_head_stopped(int data_fd, u8 *head)
 	return off;
 }
 
-static ssize_t read_head_precopy(int data_fd, u8 *head)
-{
-	struct vfio_precopy_info info = { .argsz = sizeof(info) };
-	ssize_t n;
-
-	if (ioctl(data_fd, VFIO_MIG_GET_PRECOPY_INFO, &info))
-		return -errno;
-	if (!info.initial_bytes || info.initial_bytes > HEAD_MAX)
-		return -EPROTO;
-	n = read_full(data_fd, head, info.initial_bytes);
-	return n == (ssize_t)info.initial_bytes || n < 0 ? n : -EPROTO;
-}
-
 /*
  * The device's stream head into @head (HEAD_MAX bytes), the device left in
  * the state it is in, which must be one check_start_state() accepts.
@@ -333,10 +322,7 @@ static ssize_t save_head(int device_fd, uint32_t state, u8 *head)
 	ret = set_state(device_fd, saving, &data_fd);
 	if (ret)
 		goto out;
-	if (saving == VFIO_DEVICE_STATE_STOP_COPY)
-		n = read_head_stopped(data_fd, head);
-	else
-		n = read_head_precopy(data_fd, head);
+	n = read_head(data_fd, head);
 	close(data_fd);
 	/* ends the saving stream: an abandoned pre-copy, or STOP_COPY -> STOP */
 	ret = set_state(device_fd, state, NULL);

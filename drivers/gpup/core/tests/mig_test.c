@@ -463,7 +463,7 @@ static void mig_round_trip_with_precopy(struct kunit *test)
 	size_t cap = STREAM_CAP, len = 0, sent = 0;
 	u8 *buf = big_zalloc(test, cap);
 	struct file *sf, *df;
-	u64 initial, dirty, stop_size;
+	u64 initial, dirty, stop_size, first;
 	loff_t pos = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
@@ -479,23 +479,33 @@ static void mig_round_trip_with_precopy(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(df));
 
 	/*
-	 * initial bytes: the stream record and the immutable state's two
-	 * chunks, falling as they are read
+	 * initial bytes: the stream record, the immutable state's two chunks,
+	 * round 0 and a VRAM record for each run of populated pages (1-2,
+	 * 40), falling as they are read and ending with the first pass
 	 */
 	KUNIT_ASSERT_EQ(test, gpup_mig_precopy_info(sf->private_data, &initial, &dirty), 0);
-	KUNIT_EXPECT_EQ(test, initial, GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_stream) +
-			2 * (GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_state)) + FAKE_IM_LEN);
-	KUNIT_EXPECT_EQ(test, dirty, 3 * GPUP_MIG_PAGE_SIZE);
+	first = GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_stream) +
+		2 * (GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_state)) + FAKE_IM_LEN +
+		GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_round) +
+		2 * (GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_vram)) + 3 * GPUP_MIG_PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, initial, first);
+	KUNIT_EXPECT_EQ(test, dirty, 0);
 	KUNIT_ASSERT_EQ(test, kernel_read(sf, buf, 5, &pos), 5);
 	len = 5;
 	KUNIT_ASSERT_EQ(test, gpup_mig_precopy_info(sf->private_data, &initial, &dirty), 0);
-	KUNIT_EXPECT_EQ(test, initial, GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_stream) +
-			2 * (GPUP_REC_OVERHEAD + sizeof(struct gpup_rec_state)) + FAKE_IM_LEN - 5);
+	KUNIT_EXPECT_EQ(test, initial, first - 5);
+	KUNIT_ASSERT_EQ(test, kernel_read(sf, buf + len, first - 6, &pos), first - 6);
+	len = first - 1;
+	KUNIT_ASSERT_EQ(test, gpup_mig_precopy_info(sf->private_data, &initial, &dirty), 0);
+	KUNIT_EXPECT_EQ(test, initial, 1);
+	KUNIT_EXPECT_EQ(test, dirty, 0);
 
-	/* the immutable state reaches the target during pre-copy */
-	drain(sf, buf, &len, cap);
+	/* the last byte of the first pass; nothing was dirtied since */
+	KUNIT_EXPECT_EQ(test, drain(sf, buf, &len, cap), 1);
 	KUNIT_ASSERT_EQ(test, gpup_mig_precopy_info(sf->private_data, &initial, &dirty), 0);
 	KUNIT_EXPECT_EQ(test, initial + dirty, 0);
+
+	/* the immutable state and the first pass reach the target in pre-copy */
 	KUNIT_ASSERT_EQ(test, write_pieces(df, buf, len), len);
 	KUNIT_EXPECT_EQ(test, dst->im_next, FAKE_IM_LEN);
 	sent = len;

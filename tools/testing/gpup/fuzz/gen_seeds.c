@@ -27,7 +27,7 @@
 #define MUT_MAX		(sizeof(struct gpup_sim_mutable) + 4 * SEED_CTX_SIZE)
 
 enum shape {
-	SHAPE_INITIAL,		/* the pre-copy initial bytes only */
+	SHAPE_INITIAL,		/* the stream head only: STREAM, IMMUTABLE */
 	SHAPE_MINIMAL,		/* no VRAM: nothing was ever written */
 	SHAPE_PRECOPY,		/* two rounds of VRAM */
 	SHAPE_OPTIONAL,		/* a newer minor: longer STREAM, unknown records */

@@ -293,7 +293,7 @@ static void test_precopy_with_workload_bit_exact(void)
 static void test_incompatible_target_refused_in_precopy(void)
 {
 	char why[160] = "";
-	uint64_t initial, dirty;
+	uint64_t initial, dirty, want;
 	int sfd, dfd, ret;
 	ssize_t n;
 
@@ -303,13 +303,15 @@ static void test_incompatible_target_refused_in_precopy(void)
 	sfd = gpup_mig_set_state(&A, VFIO_DEVICE_STATE_PRE_COPY);
 	if (!CHECK(dfd >= 0 && sfd >= 0, "fds %d %d", dfd, sfd))
 		return;
+	/* the initial bytes' first records are enough for the target */
 	gpup_mig_precopy_info(sfd, &initial, &dirty);
-	n = read(sfd, buf, initial);
+	want = initial < sizeof(buf) ? initial : sizeof(buf);
+	n = read(sfd, buf, want);
 	ret = write_all(dfd, buf, n, 7);
 	gpup_debugfs_str(uuid_c, "migration", "last_error", why, sizeof(why));
 	printf("# target said: %s\n", why);
 	close(dfd);
-	if (!CHECK(n == (ssize_t)initial && ret == -EINVAL, "write gave %d", ret))
+	if (!CHECK(n == (ssize_t)want && ret == -EINVAL, "write gave %d", ret))
 		goto out;
 	if (!CHECK(strstr(why, "profile"), "reason does not name the field: %s", why))
 		goto out;
@@ -359,6 +361,71 @@ static void test_stop_copy_only_and_one_byte_writes(void)
 	same_device_state(&A, &B);
 	gpup_mig_set_state(&A, VFIO_DEVICE_STATE_RUNNING);
 	gpup_mig_set_state(&B, VFIO_DEVICE_STATE_RUNNING);
+}
+
+static int set_dirty_tracking(const char *uuid, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/gpup/dirty_tracking", uuid);
+	return gpup_write_file(path, val);
+}
+
+static uint64_t mig_flags(struct gpup_dev *d)
+{
+	struct vfio_device_feature_migration m = {};
+
+	if (gpup_device_feature(d, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION,
+				&m, sizeof(m)))
+		return 0;
+	return m.flags;
+}
+
+/*
+ * A VF without dirty tracking offers no PRE_COPY, as a device that cannot
+ * track its VM's stores: user space stops the VM and every populated page
+ * goes in STOP_COPY.  The switch is refused while a user has the VF open,
+ * since VFIO users read the flags once, when they open it.
+ */
+static void test_without_dirty_tracking_stop_copy_only(void)
+{
+	uint64_t pre_copy = VFIO_MIGRATION_PRE_COPY;
+	struct mig_result r;
+	int ret, reopen;
+
+	ret = set_dirty_tracking(uuid_a, "0");
+	if (!CHECK(ret == -EBUSY && (mig_flags(&A) & pre_copy), "open VF: %d, flags %#llx",
+		   ret, (unsigned long long)mig_flags(&A)))
+		return;
+	gpup_close(&A);
+	ret = set_dirty_tracking(uuid_a, "sometimes");
+	CHECK(ret == -EINVAL, "'sometimes' gave %d", ret);
+	ret = set_dirty_tracking(uuid_a, "0");
+	reopen = gpup_open(&A, uuid_a);
+	if (!CHECK(!ret && !reopen, "dirty_tracking 0: %d, reopen: %d", ret, reopen))
+		goto out;
+	if (!CHECK(mig_flags(&A) == (VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P),
+		   "flags %#llx", (unsigned long long)mig_flags(&A)))
+		goto out;
+	CHECK(gpup_mig_set_state(&A, VFIO_DEVICE_STATE_PRE_COPY) == -EINVAL,
+	      "PRE_COPY accepted");
+	load_source(&A, 0x5c0);
+	gpup_reset(&B);
+	ret = migrate(&A, &B, NULL, false, 0, &r);
+	if (!CHECK(!ret, "migration failed: %s", strerror(-ret)))
+		goto out;
+	/* the whole fill and its copy, with the VM stopped */
+	CHECK(r.stopcopy_bytes > 8 * MIB + 3 * MIB && !r.precopy_bytes,
+	      "%llu bytes in stop-copy, %llu before",
+	      (unsigned long long)r.stopcopy_bytes, (unsigned long long)r.precopy_bytes);
+	same_device_state(&A, &B);
+	gpup_mig_set_state(&B, VFIO_DEVICE_STATE_RUNNING);
+out:
+	gpup_close(&A);
+	ret = set_dirty_tracking(uuid_a, "1");
+	reopen = gpup_open(&A, uuid_a);
+	CHECK(!ret && !reopen && (mig_flags(&A) & pre_copy), "back on: %d, reopen %d",
+	      ret, reopen);
 }
 
 /*
@@ -994,6 +1061,8 @@ static const struct tap_test tests[] = {
 	{ "incompatible_target_refused_in_precopy",
 	  test_incompatible_target_refused_in_precopy },
 	{ "stop_copy_only_and_one_byte_writes", test_stop_copy_only_and_one_byte_writes },
+	{ "without_dirty_tracking_stop_copy_only",
+	  test_without_dirty_tracking_stop_copy_only },
 	{ "reads_of_any_shape_bit_exact", test_reads_of_any_shape_bit_exact },
 	{ "ping_pong", test_ping_pong },
 	{ "reset_mid_stream", test_reset_mid_stream },

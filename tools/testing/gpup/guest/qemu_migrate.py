@@ -356,6 +356,51 @@ def bench():
     return 0
 
 
+def bench_ack(runs=3):
+    """What switchover-ack waits for: an idle VF, QEMU's defaults.
+
+    A VF with 32 MiB of VRAM in use and no writes, migrated with QEMU's
+    default downtime limit (300 ms): the downtime, the total time and the
+    device bytes left for stop-copy show whether QEMU switched over before
+    the first pass was out; a migration to a VF of another profile shows
+    how long the target takes to refuse (the first record decides).
+    """
+    os.makedirs(WORK, exist_ok=True)
+    s, d, small = vf_create("medium"), vf_create("medium"), vf_create("small")
+    rows = []
+    for i in range(runs):
+        src, dst = VM(f"ack-s{i}", s), VM(f"ack-d{i}", d, incoming=True)
+        vram_fill(s, 0, 32 * MIB, 0xacc0 + i)
+        info = migrate(src, dst)
+        stop_copy = int(debugfs(s, "migration")["stopcopy_bytes"])
+        for vm in (src, dst):
+            vm.stop()
+        if info.get("status") != "completed":
+            print(f"bench: switchover-ack: migration {info.get('status')}")
+            return 1
+        rows.append((info["downtime"], info["total-time"], stop_copy))
+    refusals = []
+    for i in range(runs):
+        src, dst = VM(f"ack-src{i}", s), VM(f"ack-small{i}", small, incoming=True)
+        start = time.time()
+        info = migrate(src, dst)
+        refusals.append((time.time() - start) * 1000)
+        running = src.status() == "running"
+        for vm in (src, dst):
+            vm.stop()
+        if info.get("status") != "failed" or not running:
+            print(f"bench: switchover-ack: refusal {info.get('status')}, source running {running}")
+            return 1
+    for uuid in (s, d, small):
+        vf_remove(uuid)
+    downtime, total, stop_copy = (sorted(col)[len(col) // 2] for col in zip(*rows))
+    print(f"bench: switchover-ack, idle VF with 32 MiB in use, QEMU defaults: downtime"
+          f" {downtime} ms (limit 300), total {total} ms, {stop_copy} device bytes left for"
+          f" stop-copy; a VF of another profile refuses after"
+          f" {sorted(refusals)[runs // 2]:.0f} ms, the source running (median of {runs})")
+    return 0
+
+
 def qemu_version(vm):
     v = vm.qmp.cmd("query-version")["qemu"]
     return f"{v['major']}.{v['minor']}.{v['micro']}"
@@ -535,6 +580,8 @@ def main():
         return demo()
     if sys.argv[1:] == ["--bench"]:
         return bench()
+    if sys.argv[1:] == ["--bench-ack"]:
+        return bench_ack()
     only = sys.argv[1:]
     cases = [c for c in CASES if not only or c[0] in only]
     os.makedirs(WORK, exist_ok=True)
