@@ -334,6 +334,8 @@ static int save_next(struct gpup_mig_file *migf)
 		ret = save_state_len(mig, GPUP_REC_MUTABLE, &migf->mutable_len);
 		if (ret)
 			return ret;
+		trace_gpup_mig_stream(dev_name(mig->vdev->dev), "mutable",
+				      migf->records, migf->mutable_len);
 		migf->stage = SAVE_MUTABLE;
 		migf->state_off = 0;
 		fallthrough;
@@ -349,6 +351,8 @@ static int save_next(struct gpup_mig_file *migf)
 		};
 
 		save_small(migf, GPUP_REC_END, GPUP_REC_F_MANDATORY, &end, sizeof(end));
+		trace_gpup_mig_stream(dev_name(mig->vdev->dev), "end", migf->records,
+				      migf->bytes);
 		migf->stage = SAVE_DONE;
 		return 0;
 	}
@@ -788,7 +792,14 @@ static const struct file_operations gpup_save_fops = {
 /* Resuming: parser callbacks */
 static int resume_record(void *ctx, u16 type, const void *payload, u32 len)
 {
-	return 0;	/* STREAM, ROUND, END: the parser checked them */
+	struct gpup_mig_file *migf = ctx;
+	const struct gpup_rec_end *end = payload;
+
+	/* STREAM, ROUND, END: the parser checked them */
+	if (type == GPUP_REC_END)
+		trace_gpup_mig_stream(dev_name(migf->mig->vdev->dev), "resumed",
+				      le64_to_cpu(end->records), le64_to_cpu(end->bytes));
+	return 0;
 }
 
 static int resume_state(void *ctx, u16 type, u64 off, u64 total,

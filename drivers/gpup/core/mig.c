@@ -353,8 +353,9 @@ VISIBLE_IF_KUNIT
 struct file *mig_set_state_locked(struct gpup_mig *mig,
 				  enum vfio_device_mig_state new_state)
 {
-	enum vfio_device_mig_state next;
+	enum vfio_device_mig_state next, from;
 	struct file *res = NULL;
+	u64 start;
 	int ret;
 
 	/* only a reset leaves ERROR (and the VFIO helper would WARN) */
@@ -364,17 +365,22 @@ struct file *mig_set_state_locked(struct gpup_mig *mig,
 		ret = vfio_mig_get_next_state(mig->vdev, mig->state, new_state, &next);
 		if (ret)
 			return ERR_PTR(ret);
+		from = mig->state;
+		start = ktime_get_ns();
 		/* quiesce before leaving the running states, resume after entering */
 		if (!state_runs_engine(next))
 			mig_set_quiesced(mig, true);
 		res = mig_step(mig, next);
-		trace_gpup_mig_state(dev_name(mig->vdev->dev), mig->state, next,
-				     IS_ERR(res) ? PTR_ERR(res) : 0);
-		if (IS_ERR(res))
+		if (IS_ERR(res)) {
+			trace_gpup_mig_state(dev_name(mig->vdev->dev), from, next,
+					     PTR_ERR(res), ktime_get_ns() - start);
 			return res;
+		}
 		mig_set_state(mig, next);
 		if (state_runs_engine(next))
 			mig_set_quiesced(mig, false);
+		trace_gpup_mig_state(dev_name(mig->vdev->dev), from, next, 0,
+				     ktime_get_ns() - start);
 		if (WARN_ON(res && next != new_state)) {
 			fput(res);
 			return ERR_PTR(-EINVAL);

@@ -19,6 +19,7 @@ import functools
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -401,6 +402,97 @@ def bench_ack(runs=3):
     return 0
 
 
+TRACEFS = "/sys/kernel/tracing"
+TRACE_LINE = re.compile(r"\s(\d+\.\d+): (gpup_mig_\w+): (\S+) (.*)")
+# VFIO's device states, as the core's tracepoints print them
+STOP, RUNNING, STOP_COPY, RESUMING, RUNNING_P2P, PRE_COPY, PRE_COPY_P2P = 1, 2, 3, 4, 5, 6, 7
+
+
+def kernel_trace(on):
+    """The core's tracepoints on (buffer cleared) or off."""
+    with open(f"{TRACEFS}/events/gpup_mig/enable", "w") as f:
+        f.write("1" if on else "0")
+    if on:
+        with open(f"{TRACEFS}/trace", "w") as f:
+            f.write("")
+
+
+def kernel_events():
+    """(time s, event, device, rest) of every core tracepoint hit."""
+    with open(f"{TRACEFS}/trace") as f:
+        return [(float(m[1]), m[2], m[3], m[4]) for m in map(TRACE_LINE.search, f) if m]
+
+
+def switchover_steps(events, src, dst):
+    """Times (ms) of the switchover's steps, from the source's quiesce on.
+
+    t=0 is when the source's PRE_COPY -> PRE_COPY_P2P began (QEMU has
+    stopped the vCPUs); the arcs' own durations come from their ns field.
+    """
+    def arc(dev, a, b):
+        for t, ev, d, rest in events:
+            if ev == "gpup_mig_state" and d == dev and rest.startswith(f"{a} -> {b} "):
+                return t, int(rest.split("ns=")[1]) / 1e6
+        raise RuntimeError(f"no arc {a} -> {b} of {dev} in the trace")
+
+    def mark(dev, what, after):
+        hits = [(t, rest) for t, ev, d, rest in events
+                if d == dev and t >= after and (ev, rest.split()[0]) == what]
+        if not hits:
+            raise RuntimeError(f"no {what} of {dev} in the trace")
+        return hits[-1]
+
+    t_p2p, quiesce = arc(src, PRE_COPY, PRE_COPY_P2P)
+    t0 = t_p2p - quiesce / 1000
+    t_sc, _ = arc(src, PRE_COPY_P2P, STOP_COPY)
+    # the final harvest: the source's last round, if one came after the stop
+    t_round, rnd = max(((t, r) for t, ev, d, r in events
+                        if d == src and ev == "gpup_mig_round" and t >= t_sc),
+                       default=(t_sc, "pages=0"))
+    t_mut, _ = mark(src, ("gpup_mig_stream", "mutable"), t_sc)
+    t_end, _ = mark(src, ("gpup_mig_stream", "end"), t_sc)
+    t_res, _ = mark(dst, ("gpup_mig_stream", "resumed"), t_sc)
+    t_stop, restore = arc(dst, RESUMING, STOP)
+    t_run, start = arc(dst, RUNNING_P2P, RUNNING)
+    ms = lambda t: (t - t0) * 1000
+    pages = int(rnd.split("pages=")[1].split()[0])
+    return {"quiesce": quiesce, "stop_copy": ms(t_sc), "harvest": ms(t_round),
+            "harvest_pages": pages, "mutable": ms(t_mut),
+            "end": ms(t_end), "resumed": ms(t_res), "resuming_stop": restore,
+            "target_stop": ms(t_stop), "running": ms(t_run), "unquiesce": start}
+
+
+def bench_switchover():
+    """Where the switchover's time goes, for VFs of 64 MiB, 256 MiB, 1 GiB.
+
+    Each VF holds the same 32 MiB and the same writer runs in pre-copy, so
+    what grows with the VF's size is a fixed cost that should not.
+    """
+    os.makedirs(WORK, exist_ok=True)
+    for profile, size in (("small", 64), ("medium", 256), ("large", 1024)):
+        s, d = vf_create(profile), vf_create(profile)
+        src, dst = VM(f"sw-s-{profile}", s), VM(f"sw-d-{profile}", d, incoming=True)
+        vram_fill(s, 0, 32 * MIB, 0x5177)
+        kernel_trace(True)
+        info = migrate(src, dst, params={"downtime-limit": 300}, workload=dirtier(s, 3))
+        kernel_trace(False)
+        for vm in (src, dst):
+            vm.stop()
+        vf_remove(s)
+        vf_remove(d)
+        if info.get("status") != "completed":
+            print(f"bench: switchover {profile}: migration {info.get('status')}")
+            return 1
+        st = switchover_steps(kernel_events(), s, d)
+        print(f"bench: switchover of a {size} MiB VF (32 MiB in use), ms from the source's"
+              f" quiesce: quiesce {st['quiesce']:.1f}, STOP_COPY at {st['stop_copy']:.1f},"
+              f" final harvest ({st['harvest_pages']} pages) at {st['harvest']:.1f},"
+              f" mutable state at {st['mutable']:.1f}, end at {st['end']:.1f}; target took"
+              f" the end at {st['resumed']:.1f}, RESUMING->STOP {st['resuming_stop']:.1f},"
+              f" RUNNING at {st['running']:.1f}; QEMU downtime {info['downtime']}")
+    return 0
+
+
 def qemu_version(vm):
     v = vm.qmp.cmd("query-version")["qemu"]
     return f"{v['major']}.{v['minor']}.{v['micro']}"
@@ -582,6 +674,8 @@ def main():
         return bench()
     if sys.argv[1:] == ["--bench-ack"]:
         return bench_ack()
+    if sys.argv[1:] == ["--bench-switchover"]:
+        return bench_switchover()
     only = sys.argv[1:]
     cases = [c for c in CASES if not only or c[0] in only]
     os.makedirs(WORK, exist_ok=True)
