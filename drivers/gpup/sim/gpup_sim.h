@@ -5,7 +5,8 @@
  * The pieces are split by concern: pool.c accounts VRAM across VFs,
  * config.c emulates PCI config space, regs.c decodes BAR0, vram.c backs
  * BAR2 with lazily allocated pages and tracks dirty pages, engine.c runs
- * the command ring, vfio.c is the VFIO glue and main.c the mdev parent.
+ * the command ring, vfio.c is the VFIO glue, gpu.c a GPU (the mdev parent
+ * and its types), pci.c GPUs on PCI functions and main.c the module.
  * config.c, regs.c, pool.c and the validation half of engine.c are pure
  * logic with KUnit tests in tests/.
  */
@@ -38,8 +39,23 @@ struct gpup_profile {
 	u32 engines;
 };
 
+/* gpu.c: one simulated GPU, its mdev types and its VRAM pool */
+struct gpup_sim_gpu;
+struct gpup_pool;
+
+extern struct mdev_driver gpup_sim_mdev_driver;
+
+struct gpup_sim_gpu *gpup_sim_gpu_add(struct device *dev, u64 vram);
+void gpup_sim_gpu_remove(struct gpup_sim_gpu *gpu);
 const struct gpup_profile *gpup_type_profile(struct mdev_type *mtype);
 struct gpup_pool *gpup_type_pool(struct mdev_type *mtype);
+struct gpup_pool *gpup_type_pool_get(struct mdev_type *mtype);
+void gpup_pool_put(struct gpup_pool *pool);
+struct gpup_parent *gpup_type_mgmt(struct mdev_type *mtype);
+
+/* pci.c: PCI functions bound to gpup_sim as GPUs */
+int gpup_sim_pci_register(unsigned int vram_mb);
+void gpup_sim_pci_unregister(void);
 
 /* pool.c: the parent's VRAM, shared by all its VFs */
 struct gpup_pool {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * gpup_sim: a software GPU-P physical function whose partitions are mdev
- * devices.  One parent device ("gpup_sim") stands for the GPU; its mdev
- * types are the partition profiles, and each mdev created from a type is a
- * VF with the profile's VRAM carved out of the parent's pool.
+ * gpup_sim: software GPU-P physical functions whose partitions are mdev
+ * devices.  Loading the module brings one GPU on a virtual device
+ * ("gpup_sim"); each PCI function bound to it brings another (pci.c).  A
+ * GPU's mdev types are the partition profiles (gpu.c), and each mdev
+ * created from a type is a VF with the profile's VRAM carved out of that
+ * GPU's pool.  This file is the module and the mdev driver of the VFs.
  */
 #include <linux/debugfs.h>
 #include <linux/device.h>
@@ -20,84 +22,17 @@
 
 static unsigned int vram_pool_mb = 2048;
 module_param(vram_pool_mb, uint, 0444);
-MODULE_PARM_DESC(vram_pool_mb, "VRAM of the simulated GPU shared by its VFs, in MiB (default 2048)");
+MODULE_PARM_DESC(vram_pool_mb, "VRAM of each simulated GPU, shared by its VFs, in MiB (default 2048)");
 
-struct gpup_type {
-	struct mdev_type mtype;
-	struct gpup_profile profile;
-};
-
-static struct gpup_type gpup_types[] = {
-	{
-		.mtype.sysfs_name = "small",
-		.mtype.pretty_name = "GPU-P VF small (64 MiB VRAM, 1 engine)",
-		.profile = { GPUP_PROFILE_SMALL, "small", SZ_64M, 1 },
-	}, {
-		.mtype.sysfs_name = "medium",
-		.mtype.pretty_name = "GPU-P VF medium (256 MiB VRAM, 2 engines)",
-		.profile = { GPUP_PROFILE_MEDIUM, "medium", SZ_256M, 2 },
-	}, {
-		.mtype.sysfs_name = "large",
-		.mtype.pretty_name = "GPU-P VF large (1 GiB VRAM, 4 engines)",
-		.profile = { GPUP_PROFILE_LARGE, "large", SZ_1G, 4 },
-	},
-};
-
-static struct mdev_type *gpup_mdev_types[ARRAY_SIZE(gpup_types)];
-
-/* The one simulated GPU; freed when the last reference to its device goes */
-struct gpup_sim_parent {
-	struct device dev;
-	struct mdev_parent parent;
-	struct gpup_pool pool;
-	struct gpup_parent mgmt;	/* as the migration core lists it */
-};
-
-static struct gpup_sim_parent *gpup_sim;
+/*
+ * The GPU every load of the module brings: it stands on a device of class
+ * "gpup" named gpup_sim, so its mdev types are gpup-<profile>.
+ */
+static struct device *gpup_sim_dev;
+static struct gpup_sim_gpu *gpup_sim;
 
 static const struct class gpup_class = {
 	.name = "gpup",
-};
-
-const struct gpup_profile *gpup_type_profile(struct mdev_type *mtype)
-{
-	return &container_of(mtype, struct gpup_type, mtype)->profile;
-}
-
-struct gpup_pool *gpup_type_pool(struct mdev_type *mtype)
-{
-	return &gpup_sim->pool;
-}
-
-static void gpup_sim_parent_vram(struct gpup_parent *parent, u64 *total, u64 *free)
-{
-	struct gpup_pool *pool = &gpup_sim->pool;
-
-	spin_lock(&pool->lock);
-	*total = pool->total;
-	*free = pool->total - pool->used;
-	spin_unlock(&pool->lock);
-}
-
-static int gpup_sim_parent_profile(struct gpup_parent *parent, unsigned int idx,
-				   struct gpup_profile_info *info)
-{
-	const struct gpup_profile *p;
-
-	if (idx >= ARRAY_SIZE(gpup_types))
-		return -ENOENT;
-	p = &gpup_types[idx].profile;
-	info->id = p->id;
-	info->name = p->name;
-	info->vram_size = p->vram_size;
-	info->engines = p->engines;
-	info->available = gpup_pool_available(&gpup_sim->pool, p->vram_size);
-	return 0;
-}
-
-static const struct gpup_parent_ops gpup_sim_parent_ops = {
-	.vram = gpup_sim_parent_vram,
-	.profile = gpup_sim_parent_profile,
 };
 
 static int gpup_sim_probe(struct mdev_device *mdev)
@@ -120,7 +55,7 @@ static int gpup_sim_probe(struct mdev_device *mdev)
 	ret = vfio_register_emulated_iommu_dev(&vf->vdev);
 	if (ret)
 		goto err_put;
-	ret = gpup_mig_register(&vf->mig, &gpup_sim->mgmt);
+	ret = gpup_mig_register(&vf->mig, gpup_type_mgmt(mdev->type));
 	if (ret)
 		goto err_unregister;
 
@@ -162,7 +97,7 @@ static ssize_t gpup_sim_show_description(struct mdev_type *mtype, char *buf)
 			  p->vram_size >> 20, p->engines);
 }
 
-static struct mdev_driver gpup_sim_driver = {
+struct mdev_driver gpup_sim_mdev_driver = {
 	.device_api = VFIO_DEVICE_API_PCI_STRING,
 	.driver = {
 		.name = GPUP_SIM_NAME,
@@ -176,56 +111,48 @@ static struct mdev_driver gpup_sim_driver = {
 	.show_description = gpup_sim_show_description,
 };
 
-static void gpup_sim_parent_release(struct device *dev)
+static void gpup_sim_dev_release(struct device *dev)
 {
-	kfree(container_of(dev, struct gpup_sim_parent, dev));
+	kfree(dev);
 }
 
-static int gpup_sim_parent_add(void)
+static int gpup_sim_virtual_add(void)
 {
-	unsigned int i;
+	struct device *dev;
 	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(gpup_types); i++)
-		gpup_mdev_types[i] = &gpup_types[i].mtype;
-
-	gpup_sim = kzalloc(sizeof(*gpup_sim), GFP_KERNEL);
-	if (!gpup_sim)
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
 		return -ENOMEM;
-	gpup_pool_init(&gpup_sim->pool, (u64)vram_pool_mb << 20);
-	device_initialize(&gpup_sim->dev);
-	gpup_sim->dev.class = &gpup_class;
-	gpup_sim->dev.release = gpup_sim_parent_release;
-	ret = dev_set_name(&gpup_sim->dev, GPUP_SIM_NAME);
+	device_initialize(dev);
+	dev->class = &gpup_class;
+	dev->release = gpup_sim_dev_release;
+	ret = dev_set_name(dev, GPUP_SIM_NAME);
 	if (ret)
 		goto err_put;
-	ret = device_add(&gpup_sim->dev);
+	ret = device_add(dev);
 	if (ret)
 		goto err_put;
 
-	/* known to the core before any VF can be created on it */
-	gpup_sim->mgmt.dev = &gpup_sim->dev;
-	gpup_sim->mgmt.driver = GPUP_SIM_NAME;
-	gpup_sim->mgmt.ops = &gpup_sim_parent_ops;
-	ret = gpup_parent_register(&gpup_sim->mgmt);
-	if (ret)
+	gpup_sim = gpup_sim_gpu_add(dev, (u64)vram_pool_mb << 20);
+	if (IS_ERR(gpup_sim)) {
+		ret = PTR_ERR(gpup_sim);
 		goto err_del;
-
-	ret = mdev_register_parent(&gpup_sim->parent, &gpup_sim->dev,
-				   &gpup_sim_driver, gpup_mdev_types,
-				   ARRAY_SIZE(gpup_mdev_types));
-	if (ret)
-		goto err_mgmt;
+	}
+	gpup_sim_dev = dev;
 	return 0;
 
-err_mgmt:
-	gpup_parent_unregister(&gpup_sim->mgmt);
 err_del:
-	device_del(&gpup_sim->dev);
+	device_del(dev);
 err_put:
-	put_device(&gpup_sim->dev);	/* frees it */
-	gpup_sim = NULL;
+	put_device(dev);	/* frees it */
 	return ret;
+}
+
+static void gpup_sim_virtual_remove(void)
+{
+	gpup_sim_gpu_remove(gpup_sim);
+	device_unregister(gpup_sim_dev);
 }
 
 static int __init gpup_sim_init(void)
@@ -241,21 +168,27 @@ static int __init gpup_sim_init(void)
 	if (ret)
 		return ret;
 
-	ret = mdev_register_driver(&gpup_sim_driver);
+	ret = mdev_register_driver(&gpup_sim_mdev_driver);
 	if (ret)
 		goto err_class;
 
 	gpup_debugfs_init();
-	ret = gpup_sim_parent_add();
+	ret = gpup_sim_virtual_add();
 	if (ret)
 		goto err_driver;
+
+	ret = gpup_sim_pci_register(vram_pool_mb);
+	if (ret)
+		goto err_virtual;
 
 	pr_info(GPUP_SIM_NAME ": %u MiB VRAM pool\n", vram_pool_mb);
 	return 0;
 
+err_virtual:
+	gpup_sim_virtual_remove();
 err_driver:
 	gpup_debugfs_exit();
-	mdev_unregister_driver(&gpup_sim_driver);
+	mdev_unregister_driver(&gpup_sim_mdev_driver);
 err_class:
 	class_unregister(&gpup_class);
 	return ret;
@@ -263,11 +196,10 @@ err_class:
 
 static void __exit gpup_sim_exit(void)
 {
-	mdev_unregister_parent(&gpup_sim->parent);
-	gpup_parent_unregister(&gpup_sim->mgmt);
-	device_unregister(&gpup_sim->dev);
+	gpup_sim_pci_unregister();
+	gpup_sim_virtual_remove();
 	gpup_debugfs_exit();
-	mdev_unregister_driver(&gpup_sim_driver);
+	mdev_unregister_driver(&gpup_sim_mdev_driver);
 	class_unregister(&gpup_class);
 }
 

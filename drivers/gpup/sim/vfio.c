@@ -23,14 +23,14 @@ static int gpup_vf_init(struct vfio_device *vdev)
 	int ret;
 
 	vf->profile = gpup_type_profile(mdev->type);
-	vf->pool = gpup_type_pool(mdev->type);
+	vf->pool = gpup_type_pool_get(mdev->type);
 
 	ret = gpup_pool_reserve(vf->pool, vf->profile->vram_size);
 	if (ret) {
 		dev_err(vdev->dev,
 			"not enough VRAM in the pool for profile %s (%llu MiB needed)\n",
 			vf->profile->name, vf->profile->vram_size >> 20);
-		return ret;
+		goto err_put;
 	}
 
 	vf->ctx = kvzalloc(gpup_ctx_bytes(vf->profile), GFP_KERNEL_ACCOUNT);
@@ -64,6 +64,8 @@ err_ctx:
 	kvfree(vf->ctx);
 err_pool:
 	gpup_pool_release(vf->pool, vf->profile->vram_size);
+err_put:
+	gpup_pool_put(vf->pool);
 	return ret;
 }
 
@@ -75,6 +77,7 @@ static void gpup_vf_release(struct vfio_device *vdev)
 	gpup_vram_destroy(&vf->vram);
 	kvfree(vf->ctx);
 	gpup_pool_release(vf->pool, vf->profile->vram_size);
+	gpup_pool_put(vf->pool);
 	mutex_destroy(&vf->lock);
 	mutex_destroy(&vf->reset_lock);
 }

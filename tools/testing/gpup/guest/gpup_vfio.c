@@ -32,7 +32,7 @@ int gpup_write_file(const char *path, const char *s)
 	return ret;
 }
 
-int gpup_vf_create(const char *profile, char *uuid, size_t len)
+int gpup_vf_create_on(const char *parent, const char *profile, char *uuid, size_t len)
 {
 	char path[PATH_MAX];
 	FILE *f = fopen("/proc/sys/kernel/random/uuid", "r");
@@ -44,9 +44,13 @@ int gpup_vf_create(const char *profile, char *uuid, size_t len)
 	}
 	fclose(f);
 	uuid[strcspn(uuid, "\n")] = 0;
-	snprintf(path, sizeof(path), GPUP_PARENT "/mdev_supported_types/gpup-%s/create",
-		 profile);
+	snprintf(path, sizeof(path), "%s/mdev_supported_types/gpup-%s/create", parent, profile);
 	return gpup_write_file(path, uuid);
+}
+
+int gpup_vf_create(const char *profile, char *uuid, size_t len)
+{
+	return gpup_vf_create_on(GPUP_PARENT, profile, uuid, len);
 }
 
 int gpup_vf_remove(const char *uuid)
@@ -57,14 +61,14 @@ int gpup_vf_remove(const char *uuid)
 	return gpup_write_file(path, "1");
 }
 
-int gpup_available(const char *profile)
+int gpup_available_on(const char *parent, const char *profile)
 {
 	char path[PATH_MAX];
 	int n = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path),
-		 GPUP_PARENT "/mdev_supported_types/gpup-%s/available_instances", profile);
+	snprintf(path, sizeof(path), "%s/mdev_supported_types/gpup-%s/available_instances",
+		 parent, profile);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -72,6 +76,11 @@ int gpup_available(const char *profile)
 		n = -1;
 	fclose(f);
 	return n;
+}
+
+int gpup_available(const char *profile)
+{
+	return gpup_available_on(GPUP_PARENT, profile);
 }
 
 int gpup_open_group(const char *uuid)

@@ -33,8 +33,11 @@ struct gpup_dev {
 
 int gpup_write_file(const char *path, const char *s);	/* 0 or -errno */
 int gpup_vf_create(const char *profile, char *uuid, size_t len);
+/* the same on another GPU: @parent is its /sys/class/mdev_bus/ directory */
+int gpup_vf_create_on(const char *parent, const char *profile, char *uuid, size_t len);
 int gpup_vf_remove(const char *uuid);
 int gpup_available(const char *profile);
+int gpup_available_on(const char *parent, const char *profile);
 
 int gpup_open_group(const char *uuid);	/* /dev/vfio/N's fd or -errno */
 /* opens the VF and enables memory decode and bus mastering */

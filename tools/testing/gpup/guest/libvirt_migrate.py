@@ -14,7 +14,9 @@ without authentication on its veth address: a test bench, not a setup to
 copy.
 
 The VFs are defined with mdevctl (define --auto, start), each host its
-own; the domain is the L2 guest of l2vm.py (its kernel, initramfs and
+own, and one more through libvirt's node device API alone, on the GPU
+gpup_sim makes of the test guest's spare PCI function (libvirt takes a
+definition only under a PCI, CCW or AP parent); the domain is the L2 guest of l2vm.py (its kernel, initramfs and
 gpup-work workload) with its VF as an mdev hostdev, started with
 virsh and moved with `virsh migrate --live` over TCP, from host 1 to host
 2 and back, then to a host 2 VF of another profile, which must be refused
@@ -408,6 +410,22 @@ def nodedev_name(uuid):
     return f"mdev_{uuid.replace('-', '_')}_gpup_sim"
 
 
+def nodedev_cycle(c, host, name, u, parent):
+    """A defined VF started, listed under its parent, stopped and undefined by virsh."""
+    start = host.virsh("nodedev-start", name, check=False)
+    c.check(not start.returncode and os.path.isdir(f"/sys/bus/mdev/devices/{u}"),
+            f"nodedev-start {name}: {start.stderr.strip()}")
+    xml = host.virsh("nodedev-dumpxml", name, check=False).stdout
+    c.check(f"<parent>{parent}</parent>" in xml and "<type id='gpup-small'/>" in xml,
+            f"nodedev-dumpxml {name}: {xml}")
+    stop = host.virsh("nodedev-destroy", name, check=False)
+    c.check(not stop.returncode and not os.path.exists(f"/sys/bus/mdev/devices/{u}"),
+            f"nodedev-destroy {name}: {stop.stderr.strip()}")
+    gone = host.virsh("nodedev-undefine", name, check=False)
+    c.check(not gone.returncode and u not in host.mdevctl("list", "--defined").stdout,
+            f"nodedev-undefine {name}: {gone.stderr.strip()}")
+
+
 def case_nodedev(ctx):
     """libvirt's node devices: the VFs mdevctl defined, started and stopped by virsh."""
     c = Case()
@@ -424,23 +442,64 @@ def case_nodedev(ctx):
         if not c.check(time.time() < deadline, f"{name} not listed inactive"):
             return c, ""
         time.sleep(0.5)
-    start = h1.virsh("nodedev-start", name, check=False)
-    c.check(not start.returncode and os.path.isdir(f"/sys/bus/mdev/devices/{u}"),
-            f"nodedev-start: {start.stderr.strip()}")
-    stop = h1.virsh("nodedev-destroy", name, check=False)
-    c.check(not stop.returncode and not os.path.exists(f"/sys/bus/mdev/devices/{u}"),
-            f"nodedev-destroy: {stop.stderr.strip()}")
-    gone = h1.virsh("nodedev-undefine", name, check=False)
-    c.check(not gone.returncode and u not in h1.mdevctl("list", "--defined").stdout,
-            f"nodedev-undefine: {gone.stderr.strip()}")
+    # a parent libvirt does not list as a node device: "computer"
+    nodedev_cycle(c, h1, name, u, "computer")
     # libvirt takes a definition only under a parent it knows as a node
-    # device with mdev types: a PCI, CCW or AP device; gpup_sim's parent is
-    # a virtual device, so a definition through libvirt is refused
+    # device with mdev types: a PCI, CCW or AP device.  gpup_sim's own GPU
+    # stands on a virtual device, so a definition there is refused; one
+    # bound to a PCI function takes it
     h1.write("/tmp/vf.xml", "<device><parent>gpup_sim</parent><capability type='mdev'>"
              "<type id='gpup-small'/></capability></device>")
     define = h1.virsh("nodedev-define", "/tmp/vf.xml", check=False)
+    c.check(define.returncode and "gpup_sim" in define.stderr,
+            f"nodedev-define under the virtual GPU: {define.stdout} {define.stderr}")
     said = " ".join((define.stderr or define.stdout).split())
-    return c, f"nodedev-define: {said!s:.160}"
+    pci_bind(True)
+    try:
+        nodedev_define_on_pci(c, h1)
+    finally:
+        pci_bind(False)
+    return c, f"under gpup_sim: {said!s:.120}"
+
+
+# The PCI function gpup-vm gives the test guest, and libvirt's name for it
+PCI_GPU = "0000:00:10.0"
+PCI_GPU_NODE = "pci_" + PCI_GPU.replace(":", "_").replace(".", "_")
+
+
+def pci_bind(bind):
+    """Make the spare PCI function a simulated GPU, or a bare function again."""
+    dev = f"/sys/bus/pci/devices/{PCI_GPU}"
+    if os.path.exists(f"{dev}/driver") == bind:
+        return
+    with open(f"{dev}/driver_override", "w") as f:
+        f.write("gpup" if bind else "\n")
+    where = "/sys/bus/pci/drivers_probe" if bind else "/sys/bus/pci/drivers/gpup/unbind"
+    with open(where, "w") as f:
+        f.write(PCI_GPU)
+
+
+def nodedev_define_on_pci(c, host):
+    """A VF defined, started, stopped and undefined through libvirt alone."""
+    deadline = time.time() + 30      # libvirt sees the bind's uevents
+    while PCI_GPU_NODE not in host.virsh("nodedev-list", "--cap", "mdev_types").stdout.split():
+        if not c.check(time.time() < deadline, f"{PCI_GPU_NODE} not listed with mdev types"):
+            return
+        time.sleep(0.5)
+    xml = host.virsh("nodedev-dumpxml", PCI_GPU_NODE).stdout
+    c.check(all(f"<type id='gpup-{p}'>" in xml for p in ("small", "medium", "large")) and
+            "<capability type='mdev_types'>" in xml and "<name>gpup</name>" in xml,
+            f"nodedev-dumpxml {PCI_GPU_NODE}: {xml}")
+    u = str(uuidlib.uuid4())
+    host.write("/tmp/vf.xml", f"<device><parent>{PCI_GPU_NODE}</parent>"
+               "<capability type='mdev'><type id='gpup-small'/>"
+               f"<uuid>{u}</uuid></capability></device>")
+    define = host.virsh("nodedev-define", "/tmp/vf.xml", check=False)
+    m = re.search(r"Node device '(\S+)' defined", define.stdout)
+    if not c.check(not define.returncode and m and u in host.mdevctl("list", "--defined").stdout,
+                   f"nodedev-define: {define.stdout} {define.stderr}"):
+        return
+    nodedev_cycle(c, host, m.group(1), u, PCI_GPU_NODE)
 
 
 def case_libvirt_migrate(ctx):

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/pci_regs.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -608,6 +609,126 @@ stop:
 	dma_log_stop(&A);
 }
 
+/* The PCI function no driver holds that the test guest has (gpup-vm) */
+static bool find_spare_function(char *bdf, size_t len)
+{
+	static const char *const dev = "/sys/bus/pci/devices/0000:00:10.0";
+	char path[PATH_MAX], id[16] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/device", dev);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(id, sizeof(id), f))
+			id[0] = 0;
+		fclose(f);
+	}
+	snprintf(bdf, len, "%s", strrchr(dev, '/') + 1);
+	return !strcmp(id, "0x0005\n");
+}
+
+static int pci_bind(const char *bdf, bool bind)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	ret = gpup_write_file(path, bind ? "gpup" : "\n");
+	if (ret)
+		return ret;
+	if (bind)
+		return gpup_write_file("/sys/bus/pci/drivers_probe", bdf);
+	return gpup_write_file("/sys/bus/pci/drivers/gpup/unbind", bdf);
+}
+
+static bool sysfs_exists(const char *fmt, const char *a, const char *b)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), fmt, a, b);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * A PCI function bound to gpup_sim is a GPU of its own: its VFs sit under
+ * it, its pool is its own, and unbinding it removes them, even with a
+ * migration file of one of them still open (the VF's final release then
+ * comes after the GPU's removal).
+ */
+static void test_pci_function_as_gpu(void)
+{
+	int large = gpup_available("large"), pool_mb = -1, ret, fd = -1;
+	char bdf[32], parent[PATH_MAX], uuid[40] = "";
+	struct gpup_dev d;
+	FILE *f;
+
+	if (!CHECK(find_spare_function(bdf, sizeof(bdf)), "no pci-testdev at 0000:00:10.0"))
+		return;
+	if (!CHECK(!sysfs_exists("/sys/bus/pci/devices/%s/driver%s", bdf, ""),
+		   "%s already has a driver", bdf))
+		return;
+	f = fopen("/sys/module/gpup_sim/parameters/vram_pool_mb", "r");
+	if (f) {
+		if (fscanf(f, "%d", &pool_mb) != 1)
+			pool_mb = -1;
+		fclose(f);
+	}
+	ret = pci_bind(bdf, true);
+	if (!CHECK(!ret, "bind %s: %s", bdf, strerror(-ret)))
+		return;
+	snprintf(parent, sizeof(parent), "/sys/bus/pci/devices/%s", bdf);
+	if (!CHECK(sysfs_exists("/sys/class/mdev_bus/%s%s", bdf, ""), "not an mdev parent"))
+		goto unbind;
+	if (!CHECK(gpup_available_on(parent, "large") == pool_mb / 1024 &&
+		   gpup_available_on(parent, "small") == pool_mb / 64,
+		   "a new GPU offers %d large, %d small (pool %d MiB)",
+		   gpup_available_on(parent, "large"), gpup_available_on(parent, "small"), pool_mb))
+		goto unbind;
+
+	ret = gpup_vf_create_on(parent, "large", uuid, sizeof(uuid));
+	if (!CHECK(!ret, "create: %s", strerror(-ret)))
+		goto unbind;
+	if (!CHECK(sysfs_exists("/sys/bus/pci/devices/%s/%s", bdf, uuid), "VF not under %s", bdf))
+		goto unbind;
+	if (!CHECK(gpup_available_on(parent, "large") == pool_mb / 1024 - 1 &&
+		   gpup_available("large") == large,
+		   "pools not separate: %d here, %d (was %d) on gpup_sim",
+		   gpup_available_on(parent, "large"), gpup_available("large"), large))
+		goto unbind;
+	ret = gpup_open(&d, uuid);
+	if (!CHECK(!ret, "open: %s", strerror(-ret)))
+		goto unbind;
+	d.vram[d.vram_size - 1] = 0x5a;
+	if (!CHECK(gpup_rd(&d, GPUP_REG_ID) == GPUP_ID_MAGIC && d.vram_size == 1ULL << 30,
+		   "a large VF: ID %#x, VRAM %llu", gpup_rd(&d, GPUP_REG_ID),
+		   (unsigned long long)d.vram_size)) {
+		gpup_close(&d);
+		goto unbind;
+	}
+	/* no data fd for STOP: -1 is success there */
+	ret = gpup_mig_set_state(&d, VFIO_DEVICE_STATE_STOP);
+	fd = ret == -1 ? gpup_mig_set_state(&d, VFIO_DEVICE_STATE_STOP_COPY) : ret;
+	gpup_close(&d);
+	if (!CHECK(fd >= 0, "STOP, STOP_COPY: %s", strerror(-fd)))
+		goto unbind;
+
+unbind:
+	ret = pci_bind(bdf, false);
+	if (fd >= 0) {
+		char buf[4096];
+
+		/* a read after the removal fails or ends: it must not crash */
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	if (!CHECK(!ret, "unbind: %s", strerror(-ret)))
+		return;
+	CHECK(!sysfs_exists("/sys/class/mdev_bus/%s%s", bdf, "") &&
+	      (!uuid[0] || !sysfs_exists("/sys/bus/mdev/devices/%s%s", uuid, "")),
+	      "the GPU or its VF outlived the unbind");
+}
+
 static const struct tap_test tests[] = {
 	{ "device_info_and_regions", test_device_info },
 	{ "config_space_identity_and_bar_sizing", test_config_space },
@@ -626,6 +747,7 @@ static const struct tap_test tests[] = {
 	{ "remove_while_open", test_remove_while_open },
 	{ "two_profiles_run_concurrently", test_two_profiles_run_concurrently },
 	{ "dma_logging_reports_nothing", test_dma_logging },
+	{ "pci_function_as_gpu", test_pci_function_as_gpu },
 };
 
 int main(void)
