@@ -34,6 +34,7 @@ enum gpup_profile_id {
 	GPUP_PROFILE_SMALL	= 1,	/*   64 MiB VRAM, 1 engine */
 	GPUP_PROFILE_MEDIUM	= 2,	/*  256 MiB VRAM, 2 engines */
 	GPUP_PROFILE_LARGE	= 3,	/* 1024 MiB VRAM, 4 engines */
+	GPUP_PROFILE_XLARGE	= 4,	/* 4096 MiB VRAM, 4 engines */
 };
 
 /* Versions the device reports and a migration stream carries */

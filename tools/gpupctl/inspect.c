@@ -93,6 +93,8 @@ static const char *profile_name(u32 profile)
 		return "medium";
 	case GPUP_PROFILE_LARGE:
 		return "large";
+	case GPUP_PROFILE_XLARGE:
+		return "xlarge";
 	default:
 		return "unknown";
 	}

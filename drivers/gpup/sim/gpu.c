@@ -23,12 +23,14 @@ static const struct gpup_profile gpup_profiles[] = {
 	{ GPUP_PROFILE_SMALL, "small", SZ_64M, 1 },
 	{ GPUP_PROFILE_MEDIUM, "medium", SZ_256M, 2 },
 	{ GPUP_PROFILE_LARGE, "large", SZ_1G, 4 },
+	{ GPUP_PROFILE_XLARGE, "xlarge", SZ_4G, 4 },
 };
 
 static const char * const gpup_pretty_names[] = {
 	"GPU-P VF small (64 MiB VRAM, 1 engine)",
 	"GPU-P VF medium (256 MiB VRAM, 2 engines)",
 	"GPU-P VF large (1 GiB VRAM, 4 engines)",
+	"GPU-P VF xlarge (4 GiB VRAM, 4 engines)",
 };
 
 #define GPUP_NR_PROFILES	ARRAY_SIZE(gpup_profiles)

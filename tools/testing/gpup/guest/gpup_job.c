@@ -19,7 +19,7 @@
 
 #define MIB	0x100000ULL
 
-static const char *const profile_names[] = { "?", "small", "medium", "large" };
+static const char *const profile_names[] = { "?", "small", "medium", "large", "xlarge" };
 
 static double now_ms(void)
 {
@@ -71,7 +71,8 @@ int main(int argc, char **argv)
 	t1 = now_ms();
 
 	printf("VF %s  profile %-6s  VRAM %4llu MiB  engines %u\n", d.uuid,
-	       profile_names[profile < 4 ? profile : 0],
+	       profile_names[profile < sizeof(profile_names) / sizeof(*profile_names) ?
+			     profile : 0],
 	       (unsigned long long)(d.vram_size / MIB), gpup_rd(&d, GPUP_REG_ENGINES));
 	printf("  job: FILL %llu MiB, COPY %llu MiB, FENCE %#x\n",
 	       (unsigned long long)mib, (unsigned long long)mib, fence);

@@ -369,7 +369,7 @@ def case_mdevctl(ctx):
     c = Case()
     h1 = ctx["hosts"][0]
     types = h1.mdevctl("types").stdout
-    for profile in ("small", "medium", "large"):
+    for profile in ("small", "medium", "large", "xlarge"):
         c.check(re.search(rf"gpup-{profile}\n\s+Available instances: \d+\n\s+Device API: vfio-pci",
                           types), f"mdevctl types: no gpup-{profile}: {types[:200]}")
     vfs = {key: ctx[key] for key in ("m1", "m2", "small")}
@@ -487,7 +487,7 @@ def nodedev_define_on_pci(c, host):
             return
         time.sleep(0.5)
     xml = host.virsh("nodedev-dumpxml", PCI_GPU_NODE).stdout
-    c.check(all(f"<type id='gpup-{p}'>" in xml for p in ("small", "medium", "large")) and
+    c.check(all(f"<type id='gpup-{p}'>" in xml for p in ("small", "medium", "large", "xlarge")) and
             "<capability type='mdev_types'>" in xml and "<name>gpup</name>" in xml,
             f"nodedev-dumpxml {PCI_GPU_NODE}: {xml}")
     u = str(uuidlib.uuid4())

@@ -112,7 +112,7 @@ def t_parent_and_profiles():
     assert p["vram-total"] == pool, (p, pool)
     profiles = nl.dump("profile-get", {"parent-id": p["id"]})
     by_name = {x["name"]: x for x in profiles}
-    assert set(by_name) == {"small", "medium", "large"}, profiles
+    assert set(by_name) == {"small", "medium", "large", "xlarge"}, profiles
     assert by_name["medium"]["vram-size"] == 256 * MIB
     assert by_name["large"]["engines"] == 4
     before = by_name["medium"]["available"]
