@@ -477,7 +477,7 @@ def bench():
             return 1
         print(f"bench: guest-visible stall {sw['stall']} ms, QEMU downtime {sw['downtime']} ms:"
               f" stall/downtime {sw['stall'] / sw['downtime']:.2f}; guest throughput in"
-              f" pre-copy / before {sw['brownout']:.2f} (target >= 0.50)")
+              f" pre-copy / before {sw['brownout']:.2f} (target >= 0.90)")
     finally:
         cleanup(ctx)
     return 0

@@ -115,7 +115,9 @@ def dump_tail(path, lines=30, title=None):
 class VM:
     """One QEMU with the VF, QMP on a unix socket, VFIO traces to a file."""
 
-    def __init__(self, name, uuid, incoming=False, multifd=False, mem=64):
+    def __init__(self, name, uuid, incoming=False, multifd=False, mem=64, ram_file=None):
+        """ram_file: the guest RAM starts as this file's contents (a private
+        mapping: the VM's writes never reach it), so that RAM is not zero."""
         self.name, self.uuid = name, uuid
         self.qmp_path = f"{WORK}/{name}.qmp"
         self.trace = f"{WORK}/{name}.trace"
@@ -132,6 +134,9 @@ class VM:
                 "-trace", "vfio_load*", "-trace", "vfio_state_pending*",
                 "-trace", "vfio_pci_reset*",
                 "-D", self.trace]
+        if ram_file:
+            args += ["-object", f"memory-backend-file,id=ram,size={mem}M,"
+                     f"mem-path={ram_file},share=off", "-machine", "memory-backend=ram"]
         if incoming:
             args += ["-incoming", "defer"]
         self.log = open(f"{WORK}/{name}.log", "w")
