@@ -29,7 +29,6 @@ a ratio next to its target:
 import os
 import re
 import sys
-import threading
 import time
 
 from qemu_migrate import (MIB, VM, WORK, debugfs, dirtier, migrate, trace_text,
@@ -46,21 +45,15 @@ def once(s, d, name, params, in_use, workload=True, give_up=None, **vm):
     """One migration of a VF holding in_use bytes; query-migrate's reply.
 
     give_up: seconds after which a migration that has not switched over is
-    cancelled and reported as such (its last figures kept in "last").
+    cancelled and reported as such (its last figures in "before-cancel").
     """
     src, dst = VM(f"{name}-s", s, **vm), VM(f"{name}-d", d, incoming=True, **vm)
     if s:
         vram_fill(s, 0, in_use, 0x6d1e)
-    last = {}
     try:
-        if give_up:
-            # query-migrate's figures just before the cancel
-            threading.Timer(give_up - 1, lambda: last.update(
-                src.qmp.cmd("query-migrate"))).start()
         info = migrate(src, dst, params=params, cancel_after=give_up,
                        workload=dirtier(s, hash(name) & 0xffff) if workload else None)
         info["trace"] = trace_text(src)
-        info["last"] = last
     finally:
         for vm_ in (src, dst):
             vm_.stop()
@@ -88,7 +81,7 @@ def bench_limit():
                 if info["status"] == "completed":
                     downs.append(info["downtime"])
                     continue
-                last = info["last"]
+                last = info.get("before-cancel", {})
                 stuck.append((last.get("expected-downtime", 0),
                               last.get("ram", {}).get("mbps", 0) / 8))
             within = sum(dt <= limit for dt in downs)

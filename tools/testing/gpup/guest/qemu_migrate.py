@@ -164,6 +164,8 @@ def migrate(src, dst, caps=(), params=None, workload=None, cancel_after=None,
     """Migrate src to dst; returns query-migrate's last reply.
 
     uri: where dst listens (by default a unix socket).
+    cancel_after: seconds after which the migration is cancelled; the
+    reply then carries the last one before the cancel as "before-cancel".
     relax_after: seconds after which a migration that has not converged
     gets a 2 s downtime limit, as an operator would grant one.
     """
@@ -182,12 +184,13 @@ def migrate(src, dst, caps=(), params=None, workload=None, cancel_after=None,
         thread.start()
     src.qmp.cmd("migrate", uri=uri)
     start = time.time()
-    info, relaxed = {}, False
+    info, relaxed, before_cancel = {}, False, None
     while time.time() - start < 600:
         info = src.qmp.cmd("query-migrate")
         if info.get("status") in ("completed", "failed", "cancelled"):
             break
         if cancel_after and time.time() - start > cancel_after:
+            before_cancel = info
             src.qmp.cmd("migrate_cancel")
             cancel_after = None
         if relax_after and time.time() - start > relax_after:
@@ -199,6 +202,8 @@ def migrate(src, dst, caps=(), params=None, workload=None, cancel_after=None,
         thread.join()
     if relaxed:
         info["relaxed"] = True
+    if before_cancel:
+        info["before-cancel"] = before_cancel
     return info
 
 
