@@ -586,7 +586,11 @@ static ssize_t gpup_save_read(struct kiocb *iocb, struct iov_iter *to)
 				break;
 		}
 	}
-	if (done) {
+	/*
+	 * Only while the file is live: faulting in and yielding drop the
+	 * lock, and a file disabled meanwhile may have outlived its VF.
+	 */
+	if (done && !migf->disabled) {
 		save_account(migf, done);
 		save_progress(migf);
 	}
@@ -854,6 +858,14 @@ static void resume_refused(struct gpup_mig_file *migf)
 	}
 }
 
+/* Counted as it goes, so that a long write shows its progress */
+static void resume_account(struct gpup_mig *mig, size_t n)
+{
+	spin_lock(&mig->info_lock);
+	mig->stats.resume_bytes += n;
+	spin_unlock(&mig->info_lock);
+}
+
 /* One piece the writer copied into migf->page: to the parser and device */
 static int resume_feed(struct gpup_mig_file *migf, size_t n, bool *refused)
 {
@@ -867,18 +879,13 @@ static int resume_feed(struct gpup_mig_file *migf, size_t n, bool *refused)
 		if (ret) {
 			resume_refused(migf);
 			*refused = true;
+		} else {
+			/* under the lock: a disabled file may have outlived its VF */
+			resume_account(migf->mig, n);
 		}
 	}
 	mutex_unlock(&migf->lock);
 	return ret;
-}
-
-/* Counted as it goes, so that a long write shows its progress */
-static void resume_account(struct gpup_mig *mig, size_t n)
-{
-	spin_lock(&mig->info_lock);
-	mig->stats.resume_bytes += n;
-	spin_unlock(&mig->info_lock);
 }
 
 /*
@@ -891,7 +898,6 @@ static void resume_account(struct gpup_mig *mig, size_t n)
 static ssize_t gpup_resume_write(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct gpup_mig_file *migf = iocb->ki_filp->private_data;
-	struct gpup_mig *mig = migf->mig;
 	size_t len = iov_iter_count(from), done = 0;
 	bool refused = false;
 	int ret = 0;
@@ -907,7 +913,6 @@ static ssize_t gpup_resume_write(struct kiocb *iocb, struct iov_iter *from)
 			if (ret)
 				break;
 			done += got;
-			resume_account(mig, got);
 		}
 		if (got < n) {
 			ret = -EFAULT;
