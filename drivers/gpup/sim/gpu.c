@@ -11,7 +11,13 @@
  *
  * Lifetime: the GPU is freed when it has been removed and its last VF is
  * released, because a VF returns its VRAM to the pool only at its final
- * release, which a migration file still open can hold past the removal.
+ * release, which can come after the removal (the VF's character device may
+ * hold the last reference).  The mdev core's kobjects (an mdev, its type)
+ * dereference the parent and types in their releases, which run inside
+ * mdev_unregister_parent() unless someone still holds one: the virtual
+ * GPU's device, which every type pins, holds a reference of its own for
+ * that; a GPU on a PCI function has no such hook in the mdev API, as for
+ * every mdev driver whose types are not static.
  */
 #include <linux/kref.h>
 #include <linux/sizes.h>
@@ -77,7 +83,7 @@ struct gpup_pool *gpup_type_pool_get(struct mdev_type *mtype)
 {
 	struct gpup_sim_gpu *gpu = mtype_gpu(mtype);
 
-	kref_get(&gpu->ref);
+	gpup_sim_gpu_get(gpu);
 	return &gpu->pool;
 }
 
@@ -86,10 +92,19 @@ static void gpup_sim_gpu_free(struct kref *ref)
 	kfree(container_of(ref, struct gpup_sim_gpu, ref));
 }
 
+void gpup_sim_gpu_get(struct gpup_sim_gpu *gpu)
+{
+	kref_get(&gpu->ref);
+}
+
+void gpup_sim_gpu_put(struct gpup_sim_gpu *gpu)
+{
+	kref_put(&gpu->ref, gpup_sim_gpu_free);
+}
+
 void gpup_pool_put(struct gpup_pool *pool)
 {
-	kref_put(&container_of(pool, struct gpup_sim_gpu, pool)->ref,
-		 gpup_sim_gpu_free);
+	gpup_sim_gpu_put(container_of(pool, struct gpup_sim_gpu, pool));
 }
 
 static void gpup_sim_gpu_vram(struct gpup_parent *parent, u64 *total, u64 *free)
@@ -130,8 +145,10 @@ static const struct gpup_parent_ops gpup_sim_gpu_ops = {
  *	 call to gpup_sim_gpu_remove()
  * @vram: bytes of VRAM its VFs share
  *
- * Return: the GPU, or an ERR_PTR: -ENOMEM, or what registering it with the
- * migration core or the mdev core returned.
+ * Context: process context; takes the mdev core's and the registry's locks.
+ * Return: the GPU, with the reference gpup_sim_gpu_remove() drops, or an
+ * ERR_PTR: -ENOMEM, or what registering it with the migration core or the
+ * mdev core returned.
  */
 struct gpup_sim_gpu *gpup_sim_gpu_add(struct device *dev, u64 vram)
 {
@@ -183,5 +200,5 @@ void gpup_sim_gpu_remove(struct gpup_sim_gpu *gpu)
 {
 	mdev_unregister_parent(&gpu->parent);
 	gpup_parent_unregister(&gpu->mgmt);
-	kref_put(&gpu->ref, gpup_sim_gpu_free);
+	gpup_sim_gpu_put(gpu);
 }

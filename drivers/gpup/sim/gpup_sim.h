@@ -47,6 +47,8 @@ extern struct mdev_driver gpup_sim_mdev_driver;
 
 struct gpup_sim_gpu *gpup_sim_gpu_add(struct device *dev, u64 vram);
 void gpup_sim_gpu_remove(struct gpup_sim_gpu *gpu);
+void gpup_sim_gpu_get(struct gpup_sim_gpu *gpu);
+void gpup_sim_gpu_put(struct gpup_sim_gpu *gpu);
 const struct gpup_profile *gpup_type_profile(struct mdev_type *mtype);
 struct gpup_pool *gpup_type_pool(struct mdev_type *mtype);
 struct gpup_pool *gpup_type_pool_get(struct mdev_type *mtype);

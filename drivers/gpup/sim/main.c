@@ -111,8 +111,13 @@ struct mdev_driver gpup_sim_mdev_driver = {
 	.show_description = gpup_sim_show_description,
 };
 
+/* After the last mdev type let the device go: then the GPU may go too */
 static void gpup_sim_dev_release(struct device *dev)
 {
+	struct gpup_sim_gpu *gpu = dev_get_drvdata(dev);
+
+	if (gpu)
+		gpup_sim_gpu_put(gpu);
 	kfree(dev);
 }
 
@@ -139,6 +144,8 @@ static int gpup_sim_virtual_add(void)
 		ret = PTR_ERR(gpup_sim);
 		goto err_del;
 	}
+	gpup_sim_gpu_get(gpup_sim);	/* the device's, see its release */
+	dev_set_drvdata(dev, gpup_sim);
 	gpup_sim_dev = dev;
 	return 0;
 

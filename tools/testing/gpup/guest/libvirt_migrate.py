@@ -470,7 +470,10 @@ PCI_GPU_NODE = "pci_" + PCI_GPU.replace(":", "_").replace(".", "_")
 def pci_bind(bind):
     """Make the spare PCI function a simulated GPU, or a bare function again."""
     dev = f"/sys/bus/pci/devices/{PCI_GPU}"
-    if os.path.exists(f"{dev}/driver") == bind:
+    driver = os.path.realpath(f"{dev}/driver") if os.path.exists(f"{dev}/driver") else None
+    if driver and os.path.basename(driver) != "gpup":
+        raise RuntimeError(f"{PCI_GPU} is held by {driver}")
+    if bool(driver) == bind:
         return
     with open(f"{dev}/driver_override", "w") as f:
         f.write("gpup" if bind else "\n")
