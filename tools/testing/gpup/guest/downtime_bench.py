@@ -156,11 +156,8 @@ def bench_channel():
     try:
         times, ram_bytes = [], []
         for i in range(3):
-            src = VM(f"ch-ram{i}-s", None, mem=mem, ram_file=image)
-            dst = VM(f"ch-ram{i}-d", None, incoming=True, mem=mem, ram_file=image)
-            info = migrate(src, dst, params={"max-bandwidth": 1 << 30})
-            for vm in (src, dst):
-                vm.stop()
+            info = once(None, None, f"ch-ram{i}", {"max-bandwidth": 1 << 30}, 0,
+                        workload=False, mem=mem, ram_file=image)
             times.append(info["total-time"])
             ram_bytes.append(info["ram"]["transferred"])
         t_ram, b_ram = median(times), median(ram_bytes)
