@@ -290,6 +290,195 @@ static void test_precopy_with_workload_bit_exact(void)
 	      "B after resume: fence %#x", gpup_rd(&B, GPUP_REG_FENCE));
 }
 
+/*
+ * The engine kept busy up to the stop, as a GPU is: a "guest" thread keeps
+ * the ring fed with FILLs and COPYs between random areas and stores
+ * through the mapping, all through pre-copy; when it stops (the vCPUs
+ * stop) the ring still holds commands, and the engine runs on in
+ * PRE_COPY_P2P until STOP_COPY quiesces it.  Then source and target both
+ * run on, each finishing what the ring held, and must end with the same
+ * VRAM and registers: a page written and not sent, or a command lost or
+ * run twice out of order, shows.  GPUP_STRESS_ROUNDS migrations (default
+ * 4), back and forth.
+ */
+#define BUSY_RING	0x4000		/* 512 commands */
+#define BUSY_BASE	(16 * MIB)
+#define BUSY_AREA	(256 * 1024)
+#define BUSY_AREAS	128
+#define BUSY_QUEUED	96		/* commands kept in the ring at most */
+
+struct busy_load {
+	struct gpup_dev *d;
+	int stop;		/* atomic: set by the test, read by the thread */
+	unsigned int cmds, stores;
+	int err;
+	pthread_t thread;
+};
+
+static uint32_t ring_queued(struct gpup_dev *d)
+{
+	uint32_t head = gpup_rd(d, GPUP_REG_RING_HEAD);
+
+	return ((d->tail - head) & (d->ring_size - 1)) / sizeof(struct gpup_cmd);
+}
+
+static void busy_one(struct busy_load *b, unsigned int *seed)
+{
+	uint64_t dst = rand_r(seed) % BUSY_AREAS, src = rand_r(seed) % BUSY_AREAS;
+	uint64_t len = (1 + rand_r(seed) % 16) * (BUSY_AREA / 16);
+
+	if (src == dst)
+		src = (dst + 1) % BUSY_AREAS;
+	if (rand_r(seed) % 3)
+		gpup_submit(b->d, GPUP_CMD_FILL, b->cmds, BUSY_BASE + dst * BUSY_AREA, 0, len);
+	else
+		gpup_submit(b->d, GPUP_CMD_COPY, 0, BUSY_BASE + dst * BUSY_AREA,
+			    BUSY_BASE + src * BUSY_AREA, len);
+	b->cmds++;
+}
+
+static void *busy_fn(void *arg)
+{
+	struct busy_load *b = arg;
+	unsigned int seed = b->d->tail + 7, i;
+
+	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
+		if (gpup_rd(b->d, GPUP_REG_STATUS) & GPUP_STATUS_HALTED) {
+			b->err = -EIO;
+			break;
+		}
+		if (ring_queued(b->d) < BUSY_QUEUED - 8) {
+			for (i = 0; i < 8; i++)
+				busy_one(b, &seed);
+			gpup_submit(b->d, GPUP_CMD_FENCE, b->cmds, 0, 0, 0);
+			gpup_kick(b->d);
+		}
+		/* a vCPU's stores, between the engine's */
+		for (i = 0; i < 16; i++) {
+			uint64_t page = rand_r(&seed) % (BUSY_AREAS * BUSY_AREA / 4096);
+
+			uint32_t *word = (uint32_t *)(b->d->vram + BUSY_BASE + page * 4096) +
+					 rand_r(&seed) % 1024;
+
+			__atomic_store_n(word, b->stores++, __ATOMIC_RELAXED);
+		}
+		usleep(200);
+	}
+	return NULL;
+}
+
+/* Pre-copy as QEMU runs it, with the guest busy; returns 0 or -errno */
+static int busy_precopy(int sfd, int dfd, unsigned int reads)
+{
+	uint64_t initial, dirty;
+	unsigned int i;
+	ssize_t n;
+	int ret;
+
+	for (i = 0; i < reads; i++) {
+		gpup_mig_precopy_info(sfd, &initial, &dirty);
+		n = read(sfd, buf, sizeof(buf));
+		if (n < 0 && errno == ENOMSG) {
+			usleep(1000);
+			continue;
+		}
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		ret = write_all(dfd, buf, n, 0);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* @src to @dst while @b runs until the vCPUs stop; both left in STOP */
+static int busy_migrate(struct gpup_dev *src, struct gpup_dev *dst, struct busy_load *b)
+{
+	int sfd, dfd, ret;
+	ssize_t n;
+
+	dfd = gpup_mig_set_state(dst, VFIO_DEVICE_STATE_RESUMING);
+	if (dfd < 0)
+		return dfd;
+	sfd = gpup_mig_set_state(src, VFIO_DEVICE_STATE_PRE_COPY);
+	if (sfd < 0) {
+		close(dfd);
+		return sfd;
+	}
+	ret = busy_precopy(sfd, dfd, 48);
+	/* the vCPUs stop; the engine runs on through the ring */
+	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(b->thread, NULL);
+	if (!ret && gpup_mig_set_state(src, VFIO_DEVICE_STATE_PRE_COPY_P2P) != -1)
+		ret = -EIO;
+	if (!ret)
+		ret = busy_precopy(sfd, dfd, 4);
+	if (!ret && gpup_mig_set_state(src, VFIO_DEVICE_STATE_STOP_COPY) != -1)
+		ret = -EIO;
+	while (!ret && (n = read(sfd, buf, sizeof(buf))) != 0)
+		ret = n < 0 ? -errno : write_all(dfd, buf, n, 0);
+	if (!ret && gpup_mig_set_state(src, VFIO_DEVICE_STATE_STOP) != -1)
+		ret = -EIO;
+	if (!ret && gpup_mig_set_state(dst, VFIO_DEVICE_STATE_STOP) != -1)
+		ret = -EIO;
+	close(sfd);
+	close(dfd);
+	return ret;
+}
+
+/* Run on from the migrated state to an idle engine */
+static int busy_finish(struct gpup_dev *d)
+{
+	if (gpup_mig_set_state(d, VFIO_DEVICE_STATE_RUNNING) != -1)
+		return -EIO;
+	d->ring_base = 0;
+	d->ring_size = BUSY_RING;
+	d->tail = gpup_rd(d, GPUP_REG_RING_TAIL);
+	return gpup_wait_idle(d, 60000);
+}
+
+static bool busy_round(struct gpup_dev *src, struct gpup_dev *dst, unsigned int round)
+{
+	struct busy_load b = { .d = src };
+	unsigned int queued;
+	int ret;
+
+	gpup_reset(dst);
+	if (!CHECK(!pthread_create(&b.thread, NULL, busy_fn, &b), "thread"))
+		return false;
+	usleep(50000);
+	ret = busy_migrate(src, dst, &b);
+	queued = ring_queued(src);
+	if (!CHECK(!ret && !b.err, "round %u: migration: %s, load %d", round,
+		   strerror(-ret), b.err))
+		return false;
+	ret = busy_finish(src);
+	if (!CHECK(!ret, "round %u: source after migration: %d", round, ret))
+		return false;
+	ret = busy_finish(dst);
+	if (!CHECK(!ret, "round %u: target after migration: %d", round, ret))
+		return false;
+	printf("# round %u: %u commands, %u stores, %u queued at the stop\n", round,
+	       b.cmds, b.stores, queued);
+	return same_device_state(src, dst);
+}
+
+static void test_engine_busy_to_the_stop_bit_exact(void)
+{
+	const char *env = getenv("GPUP_STRESS_ROUNDS");
+	unsigned int rounds = env ? atoi(env) : 4, i;
+	struct gpup_dev *d[2] = { &A, &B };
+
+	gpup_reset(&A);
+	gpup_ring_init(&A, 0, BUSY_RING);
+	gpup_wr(&A, GPUP_REG_INT_MASK, GPUP_INT_FENCE);
+	for (i = 0; i < rounds; i++)
+		if (!busy_round(d[i % 2], d[(i + 1) % 2], i))
+			break;
+	gpup_reset(&A);
+	gpup_reset(&B);
+}
+
 static void test_incompatible_target_refused_in_precopy(void)
 {
 	char why[160] = "";
@@ -1058,6 +1247,7 @@ static void test_endless_write_yields(void)
 
 static const struct tap_test tests[] = {
 	{ "precopy_with_workload_bit_exact", test_precopy_with_workload_bit_exact },
+	{ "engine_busy_to_the_stop_bit_exact", test_engine_busy_to_the_stop_bit_exact },
 	{ "incompatible_target_refused_in_precopy",
 	  test_incompatible_target_refused_in_precopy },
 	{ "stop_copy_only_and_one_byte_writes", test_stop_copy_only_and_one_byte_writes },

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -53,10 +54,15 @@ static inline double tap_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Run @tests in order, each one's time in the log; returns the number that failed */
+/*
+ * Run @tests in order, each one's time in the log; returns the number that
+ * failed.  GPUP_TAP_ONLY=name runs that test alone (to repeat it), the
+ * others report a skip.
+ */
 static inline unsigned int tap_run(const char *suite, const struct tap_test *tests,
 				   unsigned int n)
 {
+	const char *only = getenv("GPUP_TAP_ONLY");
 	unsigned int i, nfail = 0;
 	double start;
 
@@ -64,7 +70,10 @@ static inline unsigned int tap_run(const char *suite, const struct tap_test *tes
 		tap_failed = 0;
 		tap_skip = NULL;
 		start = tap_seconds();
-		tests[i].fn();
+		if (only && *only && strcmp(only, tests[i].name))
+			tap_skip = "not selected (GPUP_TAP_ONLY)";
+		else
+			tests[i].fn();
 		printf("# %s: %.1f s\n", tests[i].name, tap_seconds() - start);
 		if (tap_skip && !tap_failed)
 			printf("ok %u - %s # SKIP %s\n", i + 1, tests[i].name, tap_skip);
