@@ -19,7 +19,8 @@
  * after they are harvested: a store that lands between clearing a bit and
  * zapping its PTE is not lost, because the copy that follows sees it.
  * Harvest takes @lock for write, so a writer's set_bit and its store (or
- * writable PTE) never straddle a harvest.
+ * writable PTE) never straddle a harvest: every path that sets a bit,
+ * the first-store handler included, makes its write under @lock read.
  *
  * Page lifetime.  Pages are freed only by gpup_vram_clear() (reset) and
  * gpup_vram_destroy() (release), under @lock held for write, after every
@@ -428,16 +429,38 @@ static vm_fault_t gpup_vram_fault(struct vm_fault *vmf)
 	return ret;
 }
 
-/* First store to a page mapped read-only */
+/*
+ * First store to a page mapped read-only.  The bit and the writable PTE
+ * must come under @lock together: returning 0 here would let the core
+ * make the PTE writable later, after a harvest may have taken the bit and
+ * another thread's read fault put back an identical read-only PTE, and
+ * the page would then be written with its bit clear until the next reset.
+ * So the read-only PTE goes and a writable one replaces it, under the
+ * lock, and the core retries the store.
+ */
 static vm_fault_t gpup_vram_pfn_mkwrite(struct vm_fault *vmf)
 {
-	struct gpup_vram *vram = vmf->vma->vm_private_data;
+	struct vm_area_struct *vma = vmf->vma;
+	struct gpup_vram *vram = vma->vm_private_data;
 	unsigned long idx = vma_to_page(vram, vmf->pgoff);
+	unsigned long addr = vmf->address & PAGE_MASK;
+	struct page *page;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
 
 	if (idx >= vram->npages)
 		return VM_FAULT_SIGBUS;
-	set_bit(idx, vram->dirty);
-	return 0;
+
+	down_read(&vram->lock);
+	vram_zap(vram, idx, 1);
+	/* a reset or decode off since: the retry faults and finds out */
+	page = vram->decode ? xa_load(&vram->pages, idx) : NULL;
+	if (page) {
+		set_bit(idx, vram->dirty);
+		ret = vmf_insert_pfn_prot(vma, addr, page_to_pfn(page),
+					  vm_get_page_prot(vma->vm_flags));
+	}
+	up_read(&vram->lock);
+	return ret;
 }
 
 static const struct vm_operations_struct gpup_vram_vm_ops = {

@@ -293,7 +293,8 @@ static void test_precopy_with_workload_bit_exact(void)
 /*
  * The engine kept busy up to the stop, as a GPU is: a "guest" thread keeps
  * the ring fed with FILLs and COPYs between random areas and stores
- * through the mapping, all through pre-copy; when it stops (the vCPUs
+ * through the mapping, and a second one reads those pages (its read
+ * faults race with the first one's first stores), all through pre-copy; when it stops (the vCPUs
  * stop) the ring still holds commands, and the engine runs on in
  * PRE_COPY_P2P until STOP_COPY quiesces it.  Then source and target both
  * run on, each finishing what the ring held, and must end with the same
@@ -309,11 +310,27 @@ static void test_precopy_with_workload_bit_exact(void)
 
 struct busy_load {
 	struct gpup_dev *d;
-	int stop;		/* atomic: set by the test, read by the thread */
+	int stop;		/* atomic: set by the test, read by the threads */
 	unsigned int cmds, stores;
 	int err;
-	pthread_t thread;
+	pthread_t thread, reader;
 };
+
+/* A second vCPU reading the pages the first stores to: faults race */
+static void *busy_read_fn(void *arg)
+{
+	struct busy_load *b = arg;
+	unsigned int seed = 3;
+	uint32_t sum = 0;
+
+	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t page = rand_r(&seed) % (BUSY_AREAS * BUSY_AREA / 4096);
+
+		sum += __atomic_load_n((uint32_t *)(b->d->vram + BUSY_BASE + page * 4096),
+				       __ATOMIC_RELAXED);
+	}
+	return (void *)(uintptr_t)sum;
+}
 
 static uint32_t ring_queued(struct gpup_dev *d)
 {
@@ -409,6 +426,7 @@ static int busy_migrate(struct gpup_dev *src, struct gpup_dev *dst, struct busy_
 	/* the vCPUs stop; the engine runs on through the ring */
 	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(b->thread, NULL);
+	pthread_join(b->reader, NULL);
 	if (!ret && gpup_mig_set_state(src, VFIO_DEVICE_STATE_PRE_COPY_P2P) != -1)
 		ret = -EIO;
 	if (!ret)
@@ -446,6 +464,11 @@ static bool busy_round(struct gpup_dev *src, struct gpup_dev *dst, unsigned int 
 	gpup_reset(dst);
 	if (!CHECK(!pthread_create(&b.thread, NULL, busy_fn, &b), "thread"))
 		return false;
+	if (!CHECK(!pthread_create(&b.reader, NULL, busy_read_fn, &b), "reader")) {
+		__atomic_store_n(&b.stop, 1, __ATOMIC_RELEASE);
+		pthread_join(b.thread, NULL);
+		return false;
+	}
 	usleep(50000);
 	ret = busy_migrate(src, dst, &b);
 	queued = ring_queued(src);
