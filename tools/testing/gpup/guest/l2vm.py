@@ -295,8 +295,10 @@ class L2VM:
         """
         for path in (self.console_log, self.log_path, self.trace):
             dump_tail(path, lines)
-        for hmp in ("info registers", "x/16gx $rsp"):
+        for hmp in ("info registers", "x/16gx $sp"):
             try:
+                # a QEMU whose main loop is stuck must not hang the run
+                self.qmp.sock.settimeout(10)
                 out = self.qmp.cmd("human-monitor-command", **{"command-line": hmp})
             except (AttributeError, RuntimeError, OSError, ValueError) as e:
                 print(f"# --- {self.name}: {hmp}: {e}")

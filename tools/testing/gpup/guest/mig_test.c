@@ -313,6 +313,7 @@ struct busy_load {
 	int stop;		/* atomic: set by the test, read by the threads */
 	unsigned int cmds, stores;
 	int err;
+	bool joined;
 	pthread_t thread, reader;
 };
 
@@ -384,6 +385,17 @@ static void *busy_fn(void *arg)
 	return NULL;
 }
 
+/* The "vCPUs" stop, once */
+static void busy_stop(struct busy_load *b)
+{
+	if (b->joined)
+		return;
+	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(b->thread, NULL);
+	pthread_join(b->reader, NULL);
+	b->joined = true;
+}
+
 /* Pre-copy as QEMU runs it, with the guest busy; returns 0 or -errno */
 static int busy_precopy(int sfd, int dfd, unsigned int reads)
 {
@@ -424,9 +436,7 @@ static int busy_migrate(struct gpup_dev *src, struct gpup_dev *dst, struct busy_
 	}
 	ret = busy_precopy(sfd, dfd, 48);
 	/* the vCPUs stop; the engine runs on through the ring */
-	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
-	pthread_join(b->thread, NULL);
-	pthread_join(b->reader, NULL);
+	busy_stop(b);
 	if (!ret && gpup_mig_set_state(src, VFIO_DEVICE_STATE_PRE_COPY_P2P) != -1)
 		ret = -EIO;
 	if (!ret)
@@ -471,6 +481,7 @@ static bool busy_round(struct gpup_dev *src, struct gpup_dev *dst, unsigned int 
 	}
 	usleep(50000);
 	ret = busy_migrate(src, dst, &b);
+	busy_stop(&b);		/* also when the migration failed early */
 	queued = ring_queued(src);
 	if (!CHECK(!ret && !b.err, "round %u: migration: %s, load %d", round,
 		   strerror(-ret), b.err))

@@ -40,11 +40,15 @@ def differing_pages(src, dst):
     images = []
     for vm in (src, dst):
         path = f"{WORK}/{vm.name}.mem"
-        vm.qmp.cmd("human-monitor-command",
-                   **{"command-line": f'pmemsave 0 {size} "{path}"'})
+        out = vm.qmp.cmd("human-monitor-command",
+                         **{"command-line": f'pmemsave 0 {size} "{path}"'})
+        if out:
+            raise RuntimeError(f"pmemsave on {vm.name}: {out}")
         with open(path, "rb") as f:
             images.append(f.read())
         os.unlink(path)
+        if len(images[-1]) != size:
+            raise RuntimeError(f"pmemsave on {vm.name}: {len(images[-1])} of {size} bytes")
     a, b = images
     return [off for off in range(0, size, 4096) if a[off:off + 4096] != b[off:off + 4096]], size
 
@@ -55,12 +59,26 @@ def main():
     os.makedirs(WORK, exist_ok=True)
     paused_targets()
     vfs = [vf_create("medium"), vf_create("medium")]
+    vms = []
+    try:
+        return moves(vfs, mem, hops, vms)
+    finally:
+        for vm in vms:
+            vm.stop()
+        for uuid in vfs:
+            vf_remove(uuid)
+
+
+def moves(vfs, mem, hops, vms):
+    """HOPS moves; vms holds the VMs to stop, whatever happens."""
     src = L2VM("r0", vfs[0], mode="work", args=ARGS, mem=mem)
+    vms.append(src)
     src.wait(r"gpup-work: start", timeout=900)
     time.sleep(20)
     counts = []
     for hop in range(1, hops + 1):
         dst = L2VM(f"r{hop}", vfs[hop % 2], incoming=True, mode="work", mem=mem)
+        vms.append(dst)
         info = migrate(src, dst, params={"downtime-limit": 300, "max-bandwidth": 1 << 30})
         if info.get("status") != "completed":
             print(f"hop {hop}: {info.get('status')} {info.get('error-desc', '')}")
@@ -72,11 +90,9 @@ def main():
         counts.append(len(diff))
         dst.qmp.cmd("cont")
         src.stop()
+        vms.remove(src)
         src = dst
         time.sleep(15)
-    src.stop()
-    for uuid in vfs:
-        vf_remove(uuid)
     print(f"-m {l2vm.ram_size(mem)}: pages that differ, move by move: {counts}")
     return 1 if any(counts) else 0
 

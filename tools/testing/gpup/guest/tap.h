@@ -63,17 +63,19 @@ static inline unsigned int tap_run(const char *suite, const struct tap_test *tes
 				   unsigned int n)
 {
 	const char *only = getenv("GPUP_TAP_ONLY");
-	unsigned int i, nfail = 0;
+	unsigned int i, nfail = 0, ran = 0;
 	double start;
 
 	for (i = 0; i < n; i++) {
 		tap_failed = 0;
 		tap_skip = NULL;
 		start = tap_seconds();
-		if (only && *only && strcmp(only, tests[i].name))
+		if (only && *only && strcmp(only, tests[i].name)) {
 			tap_skip = "not selected (GPUP_TAP_ONLY)";
-		else
+		} else {
 			tests[i].fn();
+			ran++;
+		}
 		printf("# %s: %.1f s\n", tests[i].name, tap_seconds() - start);
 		if (tap_skip && !tap_failed)
 			printf("ok %u - %s # SKIP %s\n", i + 1, tests[i].name, tap_skip);
@@ -82,6 +84,10 @@ static inline unsigned int tap_run(const char *suite, const struct tap_test *tes
 			       tests[i].name);
 		fflush(stdout);
 		nfail += tap_failed;
+	}
+	if (only && *only && !ran) {
+		printf("# GPUP_TAP_ONLY=%s: no such test\n", only);
+		nfail++;
 	}
 	printf("# %s: %u passed, %u failed\n", suite, n - nfail, nfail);
 	return nfail;
