@@ -294,13 +294,14 @@ static void test_precopy_with_workload_bit_exact(void)
  * The engine kept busy up to the stop, as a GPU is: a "guest" thread keeps
  * the ring fed with FILLs and COPYs between random areas and stores
  * through the mapping, and a second one reads those pages (its read
- * faults race with the first one's first stores), all through pre-copy; when it stops (the vCPUs
- * stop) the ring still holds commands, and the engine runs on in
- * PRE_COPY_P2P until STOP_COPY quiesces it.  Then source and target both
- * run on, each finishing what the ring held, and must end with the same
- * VRAM and registers: a page written and not sent, or a command lost or
- * run twice out of order, shows.  GPUP_STRESS_ROUNDS migrations (default
- * 4), back and forth.
+ * faults race with the first one's first stores), through pre-copy until
+ * the source has harvested three dirty rounds.  When it stops (the vCPUs
+ * stop) the ring still holds commands (checked: in at least one round),
+ * and the engine runs on in PRE_COPY_P2P until STOP_COPY quiesces it.
+ * Then source and target both run on, each finishing what the ring held,
+ * and must end with the same VRAM and registers: a page written and not
+ * sent, or a command lost or run twice out of order, shows.
+ * GPUP_STRESS_ROUNDS migrations (default 4), back and forth.
  */
 #define BUSY_RING	0x4000		/* 512 commands */
 #define BUSY_BASE	(16 * MIB)
@@ -420,6 +421,26 @@ static int busy_precopy(int sfd, int dfd, unsigned int reads)
 	return 0;
 }
 
+/*
+ * Pre-copy until the source has harvested @want dirty rounds, so that the
+ * load's stores race harvests and not only the first pass; -ETIMEDOUT if
+ * it never gets there
+ */
+static int busy_precopy_rounds(struct gpup_dev *src, int sfd, int dfd, int want)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < 500; i++) {
+		ret = busy_precopy(sfd, dfd, 8);
+		if (ret)
+			return ret;
+		if (gpup_debugfs_num(src->uuid, "migration", "rounds") >= want)
+			return 0;
+	}
+	return -ETIMEDOUT;
+}
+
 /* @src to @dst while @b runs until the vCPUs stop; both left in STOP */
 static int busy_migrate(struct gpup_dev *src, struct gpup_dev *dst, struct busy_load *b)
 {
@@ -434,7 +455,7 @@ static int busy_migrate(struct gpup_dev *src, struct gpup_dev *dst, struct busy_
 		close(dfd);
 		return sfd;
 	}
-	ret = busy_precopy(sfd, dfd, 48);
+	ret = busy_precopy_rounds(src, sfd, dfd, 3);
 	/* the vCPUs stop; the engine runs on through the ring */
 	busy_stop(b);
 	if (!ret && gpup_mig_set_state(src, VFIO_DEVICE_STATE_PRE_COPY_P2P) != -1)
@@ -465,36 +486,39 @@ static int busy_finish(struct gpup_dev *d)
 	return gpup_wait_idle(d, 60000);
 }
 
-static bool busy_round(struct gpup_dev *src, struct gpup_dev *dst, unsigned int round)
+/* Returns the commands still queued at the stop, or -1 on failure */
+static int busy_round(struct gpup_dev *src, struct gpup_dev *dst, unsigned int round)
 {
 	struct busy_load b = { .d = src };
 	unsigned int queued;
+	long long rounds;
 	int ret;
 
 	gpup_reset(dst);
 	if (!CHECK(!pthread_create(&b.thread, NULL, busy_fn, &b), "thread"))
-		return false;
+		return -1;
 	if (!CHECK(!pthread_create(&b.reader, NULL, busy_read_fn, &b), "reader")) {
 		__atomic_store_n(&b.stop, 1, __ATOMIC_RELEASE);
 		pthread_join(b.thread, NULL);
-		return false;
+		return -1;
 	}
 	usleep(50000);
 	ret = busy_migrate(src, dst, &b);
 	busy_stop(&b);		/* also when the migration failed early */
 	queued = ring_queued(src);
+	rounds = gpup_debugfs_num(src->uuid, "migration", "rounds");
 	if (!CHECK(!ret && !b.err, "round %u: migration: %s, load %d", round,
 		   strerror(-ret), b.err))
-		return false;
+		return -1;
 	ret = busy_finish(src);
 	if (!CHECK(!ret, "round %u: source after migration: %d", round, ret))
-		return false;
+		return -1;
 	ret = busy_finish(dst);
 	if (!CHECK(!ret, "round %u: target after migration: %d", round, ret))
-		return false;
-	printf("# round %u: %u commands, %u stores, %u queued at the stop\n", round,
-	       b.cmds, b.stores, queued);
-	return same_device_state(src, dst);
+		return -1;
+	printf("# round %u: %lld dirty rounds, %u commands, %u stores, %u queued at the stop\n",
+	       round, rounds, b.cmds, b.stores, queued);
+	return same_device_state(src, dst) ? (int)queued : -1;
 }
 
 static void test_engine_busy_to_the_stop_bit_exact(void)
@@ -502,13 +526,21 @@ static void test_engine_busy_to_the_stop_bit_exact(void)
 	const char *env = getenv("GPUP_STRESS_ROUNDS");
 	unsigned int rounds = env ? atoi(env) : 4, i;
 	struct gpup_dev *d[2] = { &A, &B };
+	int ret, busiest = 0;
 
 	gpup_reset(&A);
 	gpup_ring_init(&A, 0, BUSY_RING);
 	gpup_wr(&A, GPUP_REG_INT_MASK, GPUP_INT_FENCE);
-	for (i = 0; i < rounds; i++)
-		if (!busy_round(d[i % 2], d[(i + 1) % 2], i))
+	for (i = 0; i < rounds; i++) {
+		ret = busy_round(d[i % 2], d[(i + 1) % 2], i);
+		if (ret < 0)
 			break;
+		if (ret > busiest)
+			busiest = ret;
+	}
+	/* else the engine was idle at every stop and the test proved less */
+	if (i == rounds)
+		CHECK(busiest > 0, "the ring was empty at every stop");
 	gpup_reset(&A);
 	gpup_reset(&B);
 }
