@@ -178,7 +178,7 @@ static int gpup_mig_file_release(struct inode *inode, struct file *filp)
 	struct gpup_mig_file *migf = filp->private_data;
 
 	kfree(migf->parser);
-	bitmap_free(migf->pending);
+	kvfree(migf->pending);
 	free_page((unsigned long)migf->page);
 	kfree(migf->head);
 	mutex_destroy(&migf->lock);
@@ -1013,7 +1013,9 @@ struct gpup_mig_file *gpup_mig_save_file(struct gpup_mig *mig, bool stopped)
 	migf->stopped = stopped;
 	migf->progress_at = jiffies;	/* round 0 is reported from its start */
 	migf->head = kmalloc(HEAD_MAX, GFP_KERNEL_ACCOUNT);
-	migf->pending = bitmap_zalloc(mig->npages, GFP_KERNEL_ACCOUNT);
+	/* 128 KiB for 4 GiB of VRAM: vmalloc'd when no such run is free */
+	migf->pending = kvcalloc(BITS_TO_LONGS(mig->npages), sizeof(unsigned long),
+				 GFP_KERNEL_ACCOUNT);
 	if (!migf->head || !migf->pending)
 		return mig_file_fail(migf, -ENOMEM);
 

@@ -75,7 +75,9 @@ int gpup_vram_init(struct gpup_vram *vram, u64 size)
 	vram->mapping = NULL;
 	vram->map_offset = 0;
 	atomic_long_set(&vram->allocated, 0);
-	vram->dirty = bitmap_zalloc(vram->npages, GFP_KERNEL);
+	/* 128 KiB for 4 GiB: vmalloc'd when no such run is free */
+	vram->dirty = kvcalloc(BITS_TO_LONGS(vram->npages), sizeof(unsigned long),
+			       GFP_KERNEL);
 	return vram->dirty ? 0 : -ENOMEM;
 }
 
@@ -153,7 +155,7 @@ void gpup_vram_destroy(struct gpup_vram *vram)
 {
 	gpup_vram_clear(vram, false);
 	xa_destroy(&vram->pages);
-	bitmap_free(vram->dirty);
+	kvfree(vram->dirty);
 	vram->dirty = NULL;
 	mem_cgroup_put(vram->memcg);
 	vram->memcg = NULL;
