@@ -31,6 +31,7 @@ elsewhere it has none.
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -47,8 +48,10 @@ DOMAIN = "gpup-guest"
 DOMAIN_UUID = "6770b1a5-9f2e-4a31-8c0d-2d6f1e5a0c01"
 BOOT_TIMEOUT = 900
 CONSOLE = "/run/gpup-console"   # the serial console's FIFOs, in each host's root
-# QEMU with the guest's RAM off the 256 KiB grid (l2vm.ram_size() says why)
-EMULATOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qemu-offgrid")
+# QEMU with the guest's RAM off the 256 KiB grid (l2vm.ram_size() says why),
+# copied into each host's root: the checkout may be out of the roots' sight
+OFFGRID = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qemu-offgrid")
+EMULATOR = "/usr/local/bin/gpup-qemu-offgrid"
 
 
 def run(cmd, check=True, timeout=600):
@@ -99,6 +102,8 @@ class Host:
         for d in ("/var/log/libvirt/qemu", "/var/lib/libvirt/qemu", "/var/cache/libvirt",
                   "/etc/mdevctl.d/scripts.d/callouts", "/etc/mdevctl.d/scripts.d/notifiers"):
             os.makedirs(self.path(d), exist_ok=True)
+        os.makedirs(self.path(os.path.dirname(EMULATOR)), exist_ok=True)
+        shutil.copy(OFFGRID, self.path(EMULATOR))
         # the accounts the package's maintainer scripts would add: libvirt
         # looks its default QEMU user up before it reads user = "root"
         with open(self.path("/etc/passwd")) as f:
