@@ -180,9 +180,9 @@ def bench_channel():
           f" ({ram_rate / MIB:.1f} MiB/s); with a VF holding 192 MiB, {b_vf} device bytes in"
           f" {t_vf - t_ram} ms more ({vf_rate / MIB:.1f} MiB/s): device/RAM"
           f" {vf_rate / ram_rate:.2f} (target >= 0.80) (median of 3)")
-    # every read but the stream's last one full: the device always had more,
-    # and QEMU's one read per iteration is what paced it
-    paced = full >= len(dev) - 1
+    # nine reads in ten full (the others end a round or the stream): the
+    # device had more each time, and QEMU's one read per iteration paced it
+    paced = full >= 0.9 * len(dev)
     print(f"bench: channel: QEMU read the device {len(dev)} times, {full} of them a full"
           f" 1 MiB buffer ({sum(dev)} bytes): the device was"
           f" {'' if paced else 'not '}paced by QEMU's one read per iteration")
