@@ -13,8 +13,13 @@
  *
  * - The engine runs in a kthread worker of the VF's own, which the user
  *   who opened the VF (QEMU) puts in its cgroups: the CPU time the engine
- *   takes is charged to that VM, and its cpu.max and cpu.weight bound it.
- *   VRAM pages are charged to the owner's memory cgroup (vram.c).
+ *   takes is charged to that VM, and its cpu.weight bounds it, as does its
+ *   cpu.max on 6.12.  Newer kernels (7.3) throttle a task for cpu.max on
+ *   its return to user space, never a kernel thread: there the engine runs
+ *   past cpu.max, and as its time is still charged to the VM, the VM's
+ *   other threads (its vCPUs) are held back in its place.  The budget
+ *   below bounds the engine on every kernel.  VRAM pages are charged to
+ *   the owner's memory cgroup (vram.c).
  * - Work runs in time slices of at most 1 ms, 4 MiB moved or 64 commands,
  *   whichever comes first; a command longer than that continues in the
  *   next slice, and each slice ends with a reschedule point.

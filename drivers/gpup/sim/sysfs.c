@@ -5,8 +5,8 @@
  *   engine_budget   the share of each 100 ms period the VF's engine may
  *                   run, in percent.  An administrator sets it as GPU-P
  *                   hosts set a partition's scheduling share; the VM's
- *                   cgroup (cpu.max, cpu.weight) bounds the same work from
- *                   the host's side.
+ *                   cgroup (cpu.weight, and cpu.max on 6.12, not on 7.3:
+ *                   see engine.c) bounds the same work from the host's side.
  *   dirty_tracking  1 (default): the VF tracks the VRAM pages its VM
  *                   writes and offers PRE_COPY; 0: it does not, and a
  *                   migration moves all VRAM with the VM stopped, as for a
